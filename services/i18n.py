@@ -1,0 +1,59 @@
+"""User-facing text in Chinese (default) and English, looked up by key."""
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping
+
+DEFAULT_LANG = "zh"
+LANGUAGES = {"zh": "中文", "en": "English"}
+
+_catalog: dict[str, dict[str, str]] = {}
+
+
+def register(messages: Mapping[str, Mapping[str, str]]) -> None:
+    """Add messages, each key mapping language code to text; a feature module calls this at import."""
+    for key, texts in messages.items():
+        missing = set(LANGUAGES) - set(texts)
+        if missing:
+            raise ValueError(f"message {key!r} lacks {sorted(missing)}")
+        _catalog[key] = dict(texts)
+
+
+def t(key: str, lang: str = DEFAULT_LANG, /, **params: object) -> str:
+    """Text for key in lang with {placeholders} filled; the key itself when unknown, so a gap shows, never crashes."""
+    texts = _catalog.get(key)
+    if texts is None:
+        return key
+    text = texts.get(lang) or texts[DEFAULT_LANG]
+    if not params:
+        return text
+    # Only substitute named fields that were given: user text may contain braces.
+    return string.Formatter().vformat(text, (), _KeepMissing(params))
+
+
+def known_keys() -> set[str]:
+    """All registered message keys (used by tests to check both languages exist)."""
+    return set(_catalog)
+
+
+class _KeepMissing(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+register({
+    "app.title": {"zh": "办公智能助手", "en": "Office AI Assistant"},
+    "app.language": {"zh": "界面语言", "en": "Language"},
+    "app.model": {"zh": "模型", "en": "Model"},
+    "app.provider": {"zh": "模型服务", "en": "Provider"},
+    "app.no_models": {"zh": "该服务没有可选模型，请在设置页填写模型名。",
+                      "en": "This provider lists no models; enter a model name on the settings page."},
+    "app.local_notice": {
+        "zh": "当前使用内置离线小模型（演示用，能力有限，中文较弱）。在「设置」页填写通义千问（DashScope）密钥或任一 OpenAI 兼容服务即可换用真正的大模型。",
+        "en": "You are using the small built-in offline model (a demo with limited ability, weak in Chinese). "
+              "Add a DashScope (Qwen) key or any OpenAI-compatible endpoint on the Settings page to use a real model.",
+    },
+    "page.chat": {"zh": "对话", "en": "Chat"},
+    "page.settings": {"zh": "设置", "en": "Settings"},
+    "error.unexpected": {"zh": "出现意外错误：{detail}", "en": "Unexpected error: {detail}"},
+})

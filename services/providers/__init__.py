@@ -1,0 +1,64 @@
+"""Model providers, registered by name in one registry."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from services.errors import AppError
+from services.providers.base import Capabilities, Connection, ModelInfo, Provider
+
+_registry: dict[str, Provider] = {}
+
+
+def register(provider: Provider) -> Provider:
+    """Add a provider to the registry under its name."""
+    _registry[provider.name] = provider
+    return provider
+
+
+def get_provider(name: str) -> Provider:
+    """The provider registered under name, or an error listing the choices."""
+    _load_builtin()
+    try:
+        return _registry[name]
+    except KeyError:
+        raise AppError("error.unknown_provider", provider=name, choices=", ".join(_registry)) from None
+
+
+def all_providers() -> list[Provider]:
+    """Every registered provider, in registration order."""
+    _load_builtin()
+    return list(_registry.values())
+
+
+def default_provider(stored: Mapping[str, str] | None = None) -> Provider:
+    """The first configured remote provider; the built-in local model when none is."""
+    for provider in all_providers():
+        if provider.name not in ("local", "replay") and provider.is_configured(stored):
+            return provider
+    return get_provider("local")
+
+
+def chat_model(conn: Connection):
+    """The LangChain chat model for a connection."""
+    return get_provider(conn.provider).chat_model(conn)
+
+
+def model_info(conn: Connection) -> ModelInfo:
+    """Facts about the connection's model."""
+    return get_provider(conn.provider).model_info(conn.model)
+
+
+_loaded = False
+
+
+def _load_builtin() -> None:
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    # Imported here so that importing the registry stays cheap; each module registers itself.
+    from services.providers import dashscope_provider, local, openai_compatible, replay  # noqa: F401
+
+
+__all__ = ["Capabilities", "Connection", "ModelInfo", "Provider", "register", "get_provider", "all_providers",
+           "default_provider", "chat_model", "model_info"]
