@@ -216,8 +216,9 @@ def _duckdb_read(source: Path, layout: CsvLayout, encoding: str, name: str, warn
     try:
         con.execute("SET threads TO 2").fetchall()
         base = (f"delim := {_lit(layout.delimiter)}, skip := {layout.skip}, header := {str(layout.header).lower()}, "
-                f"encoding := {_lit(encoding)}, null_padding := true, normalize_names := false")
-        attempts = ["", ", sample_size := -1", ", all_varchar := true"]
+                f"encoding := {_lit(encoding)}, normalize_names := false")
+        ragged = ", null_padding := true, parallel := false"  # short rows get NULLs (needs the serial reader)
+        attempts = ["", ragged, ragged + ", sample_size := -1", ragged + ", all_varchar := true"]
         last: Exception | None = None
         for extra in attempts:
             try:
@@ -231,7 +232,7 @@ def _duckdb_read(source: Path, layout: CsvLayout, encoding: str, name: str, warn
                 con.execute("DROP TABLE IF EXISTS raw").fetchall()
         else:
             raise InputError("bi.error.corrupt", file=name, kind="CSV", detail=_short(last))
-        if extra:
+        if "sample_size" in extra or "all_varchar" in extra:
             warnings.append(f"{name}: mixed values in some columns; columns with mixed types are kept as text")
         select = _clean_select(con, "raw")
         return con.sql(f"SELECT {select} FROM raw").fetch_arrow_table()
