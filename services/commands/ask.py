@@ -47,7 +47,8 @@ def run(args) -> int:
     if len(args.items) < 2:
         raise InputError("bi.error.empty_question")
     *sources, question = args.items
-    lang = getattr(args, "lang", None) or "zh"
+    from services.cli import cli_lang
+    lang = cli_lang(args)
     source = open_source(sources, max_rows=args.max_rows, timeout_s=args.timeout)
     try:
         if args.sql:
