@@ -21,6 +21,8 @@ MAX_TABLES_IN_PROMPT = 30
 MAX_COLUMNS_IN_PROMPT = 80
 MAX_CELL_CHARS = 60
 HISTORY_TURNS = 6
+# Refusals that come from mistakes rather than from unsafe intent; the model gets another try.
+REPAIRABLE_REFUSALS = {"bi.refuse.parse", "bi.refuse.table"}
 
 _DIALECT_LABEL = {"duckdb": "DuckDB", "postgres": "PostgreSQL", "mysql": "MySQL"}
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)(?:```|$)", re.S)
@@ -242,6 +244,14 @@ def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang:
                 answer.result = source.run(attempt.sql)
                 answer.sql = answer.result.sql
             except SqlRefused as exc:
+                if exc.reason_key in REPAIRABLE_REFUSALS:
+                    attempt.error = exc  # a typo or a misnamed table: the model may correct it
+                    answer.sql = attempt.sql
+                    if on_attempt:
+                        on_attempt(n + 1, attempt)
+                    convo = convo + [{"role": "assistant", "content": reply},
+                                     {"role": "user", "content": repair_message(exc)}]
+                    continue
                 # Unsafe SQL is final: asking again would invite the model to find a way around the guard.
                 attempt.error = exc
                 answer.sql = attempt.sql
@@ -322,7 +332,9 @@ def fallback_summary(res: QueryResult, lang: str, *, model_failed: bool = False)
     if not res.rows:
         return i18n.t("bi.summary.empty", lang) + note
     if len(res.rows) == 1 and len(res.columns) == 1:
-        return i18n.t("bi.summary.single", lang, value=_fmt(res.rows[0][0])) + note
+        value = res.rows[0][0]
+        return i18n.t("bi.summary.single", lang, value=_fmt(value) if not _is_year(res.columns[0], value)
+                      else str(value)) + note
     parts = [i18n.t("bi.summary.rows", lang, rows=len(res.rows), cols=len(res.columns),
                     columns=", ".join(res.columns[:6]))]
     roles = column_roles(res.columns, res.rows)
@@ -337,8 +349,8 @@ def fallback_summary(res: QueryResult, lang: str, *, model_failed: bool = False)
                 lab = labels[0]
                 hi = max(rows, key=lambda r: r[m])
                 lo = min(rows, key=lambda r: r[m])
-                parts.append(i18n.t("bi.summary.top", lang, measure=res.columns[m], label=_fmt(hi[lab]),
-                                    value=_fmt(hi[m]), low_label=_fmt(lo[lab]), low_value=_fmt(lo[m])))
+                parts.append(i18n.t("bi.summary.top", lang, measure=res.columns[m], label=_label(hi[lab]),
+                                    value=_fmt(hi[m]), low_label=_label(lo[lab]), low_value=_fmt(lo[m])))
             parts.append(i18n.t("bi.summary.total", lang, measure=res.columns[m], total=_fmt(sum(values)),
                                 mean=_fmt(sum(values) / len(values))))
     elif len(res.rows) == 1:
@@ -351,5 +363,13 @@ def _fmt(v: object) -> str:
         f = float(v)
         return f"{f:,.0f}" if f.is_integer() else f"{f:,.2f}"
     if isinstance(v, int) and not isinstance(v, bool):
-        return f"{v:,}" if abs(v) >= 10000 else str(v)
+        return f"{v:,}"
     return str(v)
+
+
+def _is_year(name: str, v: object) -> bool:
+    return isinstance(v, int) and 1800 <= v <= 2200 and bool(re.search(r"(year|年)", name, re.I))
+
+
+def _label(v: object) -> str:
+    return v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else str(v)

@@ -52,22 +52,21 @@ def read_tabular(path: str | Path, name: str | None = None, *, progress: Progres
     suffix = Path(name).suffix.lower() or path.suffix.lower()
     size = path.stat().st_size
     if suffix in CSV_SUFFIXES:
-        _check_size(name, size, "CSV", max_csv_mb or MAX_CSV_MB, "")
+        _check_size(name, size, "CSV", MAX_CSV_MB if max_csv_mb is None else max_csv_mb, "bi.error.too_large")
         return [read_csv_file(path, name, progress=progress)]
     if suffix in EXCEL_SUFFIXES:
-        _check_size(name, size, "Excel", max_excel_mb or MAX_EXCEL_MB, "bi.error.too_large_hint_xlsx")
+        _check_size(name, size, "Excel", MAX_EXCEL_MB if max_excel_mb is None else max_excel_mb,
+                    "bi.error.too_large_xlsx")
         return read_excel_file(path, name, progress=progress)
     raise InputError("bi.error.unsupported", file=name)
 
 
-def _check_size(name: str, size: int, kind: str, limit_mb: int, hint_key: str) -> None:
+def _check_size(name: str, size: int, kind: str, limit_mb: int, error_key: str) -> None:
     if size == 0:
         raise InputError("bi.error.empty", file=name)
     if size > limit_mb * MB:
-        from services import i18n
-        hint = i18n.t(hint_key, "en", csv_mb=MAX_CSV_MB) if hint_key else ""
-        raise InputError("bi.error.too_large", file=name, size_mb=round(size / MB), kind=kind, limit_mb=limit_mb,
-                         hint=hint)
+        raise InputError(error_key, file=name, size_mb=f"{size / MB:.1f}", kind=kind, limit_mb=limit_mb,
+                         csv_mb=MAX_CSV_MB)
 
 
 # ---------------------------------------------------------------- CSV
@@ -370,18 +369,23 @@ def _column_values(values: list) -> object:
         return pd.Series([None] * len(values), dtype="object").astype("string")
     if all(isinstance(v, bool) for v in filled):
         return pd.Series(cleaned, dtype="boolean")
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in filled):
-        if all(isinstance(v, int) or float(v).is_integer() for v in filled) and all(abs(v) < 2**62 for v in filled):
-            return pd.Series([None if v is None else int(v) for v in cleaned], dtype="Int64")
-        return pd.Series([None if v is None else float(v) for v in cleaned], dtype="Float64")
+    if all(_is_number(v) or (isinstance(v, str) and _looks_numeric(v)) for v in filled):
+        numbers = [None if v is None else _as_number(v) for v in cleaned]
+        if all(n is None or (float(n).is_integer() and abs(n) < 2**62) for n in numbers) \
+                and not any(isinstance(v, float) or (isinstance(v, str) and "." in v) for v in filled):
+            return pd.Series([None if n is None else int(n) for n in numbers], dtype="Int64")
+        return pd.Series([None if n is None else float(n) for n in numbers], dtype="Float64")
     if all(isinstance(v, (dt.datetime, dt.date)) for v in filled):
         return pd.to_datetime(pd.Series(cleaned, dtype="object"))
-    if all(isinstance(v, str) and _looks_numeric(v) for v in filled):
-        numbers = [None if v is None else float(v.strip().replace(",", "")) for v in cleaned]
-        if all(n is None or n.is_integer() for n in numbers) and not any("." in v for v in filled):
-            return pd.Series([None if n is None else int(n) for n in numbers], dtype="Int64")
-        return pd.Series(numbers, dtype="Float64")
     return pd.Series([None if v is None else _text(v) for v in cleaned], dtype="object").astype("string")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _as_number(value: object) -> float:
+    return float(value.strip().replace(",", "")) if isinstance(value, str) else float(value)
 
 
 def _text(value: object) -> str:

@@ -82,10 +82,12 @@ i18n.register({
                          "en": "Cannot read {file}: it is damaged or not a valid {kind} file ({detail})."},
     "bi.error.unsupported": {"zh": "不支持的文件类型：{file}（支持 .csv .tsv .txt .xlsx .xlsm）。",
                              "en": "Unsupported file type: {file} (supported: .csv .tsv .txt .xlsx .xlsm)."},
-    "bi.error.too_large": {"zh": "文件 {file} 有 {size_mb} MB，超过 {kind} 的上限 {limit_mb} MB。{hint}",
-                           "en": "The file {file} is {size_mb} MB, over the {limit_mb} MB limit for {kind}. {hint}"},
-    "bi.error.too_large_hint_xlsx": {"zh": "请在 Excel 中另存为 CSV 后再上传（CSV 可达 {csv_mb} MB）。",
-                                     "en": "Save it as CSV in Excel and upload that instead (CSV up to {csv_mb} MB)."},
+    "bi.error.too_large": {"zh": "文件 {file} 有 {size_mb} MB，超过 {kind} 的上限 {limit_mb} MB。",
+                           "en": "The file {file} is {size_mb} MB, over the {limit_mb} MB limit for {kind}."},
+    "bi.error.too_large_xlsx": {"zh": "文件 {file} 有 {size_mb} MB，超过 Excel 的上限 {limit_mb} MB。"
+                                      "请在 Excel 中另存为 CSV 后再上传（CSV 可达 {csv_mb} MB）。",
+                                "en": "The file {file} is {size_mb} MB, over the {limit_mb} MB limit for Excel. "
+                                      "Save it as CSV in Excel and upload that instead (CSV up to {csv_mb} MB)."},
     "bi.error.no_sheets": {"zh": "工作簿 {file} 中没有含数据的工作表。", "en": "The workbook {file} has no sheet with data."},
     "bi.error.encoding": {"zh": "无法识别 {file} 的文字编码。", "en": "Cannot detect the text encoding of {file}."},
     "bi.error.no_tables": {"zh": "还没有载入任何表，请先上传文件或连接数据库。",
