@@ -67,9 +67,28 @@ class ExternalDatabase:
         except SQLAlchemyError as exc:
             self._engine.dispose()
             raise InputError("bi.error.db_down", url=self.url, detail=_first_line(exc.orig or exc)[:300]) from None
+        if self.backend == "postgresql" and self.tables:
+            self._keep_readable()
         if not self.tables:
             self._engine.dispose()
             raise InputError("bi.error.db_empty", url=self.url)
+
+    def _keep_readable(self) -> None:
+        """Drop tables the role may not SELECT from (PostgreSQL lists them anyway)."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+        try:
+            with self._engine.connect() as conn:
+                readable = {(schema, name) for schema, name in conn.execute(text(
+                    "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f') AND has_schema_privilege(n.oid, 'USAGE') "
+                    "AND has_table_privilege(c.oid, 'SELECT')"))}
+        except SQLAlchemyError:
+            return  # the guard and the database's own permissions still apply
+        for key in list(self.tables):
+            schema, _, name = key.rpartition(".")
+            if (schema or self.schemas[0], name) not in readable:
+                del self.tables[key]
 
     def table_names(self) -> list[str]:
         """Names of the readable tables (other schemas qualified)."""
