@@ -3,6 +3,7 @@ a chart and a summary."""
 import pandas as pd
 import streamlit as st
 
+from services import i18n
 from services.chatbi import KINDS, Workspace, figure, switch_kind, to_csv_bytes, to_excel_bytes
 from services.chatbi.external import masked_url
 from services.chatbi.profile import format_range, format_top
@@ -60,8 +61,8 @@ with st.expander(t("bi.db_section"), expanded=False):
 if ws.database is not None:
     choice = st.radio(t("bi.source"), ["files", "db"], index=1 if ws.source_name == "db" else 0, horizontal=True,
                       key="bi.source_choice",
-                      format_func=lambda s: t("bi.source_files") if s == "files" else
-                      f"{t('bi.source_db')} · {ws.database.url}")
+                      format_func=lambda s, lang=lang, url=ws.database.url: i18n.t("bi.source_files", lang)
+                      if s == "files" else f"{i18n.t('bi.source_db', lang)} · {url}")
     ws.source_name = choice
 
 # ---------------------------------------------------------------- tables and profiles
@@ -122,7 +123,7 @@ def show_answer(index: int, answer) -> None:
             spec = answer.chart
             if spec is not None and len(frame):
                 kind = st.selectbox(t("bi.chart_type"), KINDS, index=KINDS.index(spec.kind), key=f"bi.kind.{index}",
-                                    format_func=lambda k: t(f"bi.chart.{k}"))
+                                    format_func=lambda k, lang=lang: i18n.t(f"bi.chart.{k}", lang))
                 shown = switch_kind(spec, kind, result.columns, result.rows)
                 fig = figure(frame, shown, lang)
                 if fig is not None:

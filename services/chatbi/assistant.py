@@ -67,8 +67,8 @@ class Answer:
         """Whether a result was produced."""
         return self.result is not None and self.error is None
 
-    def to_json(self) -> dict:
-        """The answer as plain JSON (for the CLI)."""
+    def to_json(self, lang: str = "en") -> dict:
+        """The answer as plain JSON (for the CLI); messages in lang."""
         res = self.result
         return {
             "question": self.question,
@@ -78,8 +78,8 @@ class Answer:
             "truncated": bool(res and res.truncated),
             "chart": self.chart.__dict__ if self.chart else None,
             "summary": self.summary,
-            "attempts": [{"sql": a.sql, "error": a.error.message("en") if a.error else None} for a in self.attempts],
-            "error": self.error.message("en") if self.error else None,
+            "attempts": [{"sql": a.sql, "error": a.error.message(lang) if a.error else None} for a in self.attempts],
+            "error": self.error.message(lang) if self.error else None,
         }
 
 

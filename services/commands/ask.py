@@ -60,7 +60,7 @@ def run(args) -> int:
     finally:
         source.close()
     if args.json:
-        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(answer.to_json(lang), ensure_ascii=False, indent=2))
     else:
         _print_text(answer, lang)
     if answer.error is not None:
