@@ -253,19 +253,12 @@ def _clean_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
                           f"WHERE table_name = {_lit(table)} ORDER BY ordinal_position").fetchall()
     text_cols = [c for c, t in columns if t == "VARCHAR"]
     convert: dict[str, str] = {}
-    if text_cols:
-        parts = []
-        for c in text_cols:
-            q = quote(c)
-            parts.append(f"count(*) FILTER (WHERE nullif(trim({q}), '') IS NOT NULL)")
-            parts.append(f"count(*) FILTER (WHERE regexp_full_match(trim({q}), '{_NUMBER}'))")
-            parts.append(f"count(*) FILTER (WHERE contains({q}, ','))")
-            parts.append(f"count(*) FILTER (WHERE contains({q}, '.'))")
-        stats = con.execute(f"SELECT {', '.join(parts)} FROM {quote(table)}").fetchall()[0]
-        for i, c in enumerate(text_cols):
-            filled, numeric, commas, dots = stats[4 * i: 4 * i + 4]
-            if filled and numeric == filled and commas:
-                convert[c] = "DOUBLE" if dots else "BIGINT"
+    # A cheap look at the first rows rules out most text columns before any full scan.
+    candidates = _numeric_text_columns(con, table, text_cols, "LIMIT 2000") if text_cols else []
+    if candidates:
+        for c, kind in zip(candidates, _numeric_text_columns(con, table, candidates, "", kinds=True)):
+            if kind:
+                convert[c] = kind
     items = []
     for c, _ in columns:
         q = quote(c)
@@ -274,6 +267,29 @@ def _clean_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
         else:
             items.append(q)
     return ", ".join(items)
+
+
+def _numeric_text_columns(con, table: str, columns: list[str], limit: str, kinds: bool = False) -> list:
+    """Text columns whose every filled value is a number written with thousands separators (or plainly).
+
+    With kinds=True: for each column, "BIGINT"/"DOUBLE" when it should be converted, else None."""
+    parts = []
+    for c in columns:
+        q = quote(c)
+        parts.append(f"count(*) FILTER (WHERE nullif(trim({q}), '') IS NOT NULL)")
+        parts.append(f"count(*) FILTER (WHERE regexp_full_match(trim({q}), '{_NUMBER}'))")
+        parts.append(f"count(*) FILTER (WHERE contains({q}, ','))")
+        parts.append(f"count(*) FILTER (WHERE contains({q}, '.'))")
+    stats = con.execute(f"SELECT {', '.join(parts)} FROM (SELECT * FROM {quote(table)} {limit})").fetchall()[0]
+    out = []
+    for i, c in enumerate(columns):
+        filled, numeric, commas, dots = stats[4 * i: 4 * i + 4]
+        ok = bool(filled) and numeric == filled
+        if kinds:
+            out.append(("DOUBLE" if dots else "BIGINT") if ok and commas else None)
+        elif ok:
+            out.append(c)
+    return out
 
 
 # ---------------------------------------------------------------- Excel
