@@ -208,3 +208,15 @@ def test_a_zip_that_is_not_a_workbook_is_corrupt(tmp_path, session):
     with pytest.raises(InputError) as exc:
         session.add_file(path)
     assert exc.value.key == "bi.error.corrupt"
+
+
+def test_staged_copies_are_removed_and_the_original_file_is_untouched(tmp_path, session):
+    path = write(tmp_path, "gbk.csv", SALES_ZH, "gbk")
+    original = path.read_bytes()
+    session.add_file(path)
+    session.add_file(write(tmp_path, "utf8.csv", SALES_ZH))
+    assert list(session._staging.iterdir()) == []
+    assert path.read_bytes() == original
+    staging = session._staging
+    session.close()
+    assert not staging.exists()

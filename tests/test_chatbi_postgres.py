@@ -232,3 +232,22 @@ def test_server_stopping_mid_session_is_reported(postgres, replay_conn):
         assert database.run("SELECT 2").rows == [(2,)]
     finally:
         database.close()
+
+
+def test_cli_answers_over_a_database_url(postgres, tmp_path):
+    import json
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[1]
+    replies = tmp_path / "r.jsonl"
+    replies.write_text(json.dumps({"content": "```sql\nSELECT region, count(*) AS n FROM orders GROUP BY 1 "
+                                              "ORDER BY 1\n```"}) + "\n" + json.dumps({"content": "ok"}) + "\n")
+    out = subprocess.run([sys.executable, "-m", "services", "ask", postgres["url"], "orders per region", "--replay",
+                          str(replies), "--json"], cwd=root, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["rows"] == [["east", 500], ["north", 500], ["south", 500], ["west", 500]]
+    refused = subprocess.run([sys.executable, "-m", "services", "ask", postgres["url"], "wipe", "--sql",
+                              "DELETE FROM orders", "--lang", "en"], cwd=root, capture_output=True, text=True,
+                             timeout=300)
+    assert refused.returncode == 1 and "refused" in refused.stderr and READER_PASSWORD not in refused.stderr

@@ -1,6 +1,9 @@
 """Where checked SQL runs: a private, locked-down DuckDB per user session, or a read-only external database."""
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -11,7 +14,7 @@ import duckdb
 
 from services.chatbi import messages  # noqa: F401  (registers texts)
 from services.chatbi.guard import check_sql, with_row_limit
-from services.chatbi.loading import Progress, read_tabular
+from services.chatbi.loading import Progress, check_file, load_csv, read_excel_file
 from services.chatbi.naming import quote, table_name
 from services.errors import InputError
 
@@ -82,9 +85,12 @@ class DuckSession:
         self.tables: dict[str, TableInfo] = {}
         self._lock = threading.RLock()
         self._con = duckdb.connect(":memory:")
-        # Lock down before any data arrives: files are read by a separate private connection (loading.py) and
-        # handed over as Arrow/pandas objects, so this connection never needs file or network access.
+        # Lock down before any data arrives. The only files this connection may open are those placed in its own
+        # staging folder while loading; no other path, no network, no extensions, no way to change settings.
+        self._staging = Path(tempfile.mkdtemp(prefix="chatbi_"))
+        allowed = str(self._staging) + os.sep
         for setting in (f"SET memory_limit = '{memory_limit}'", "SET threads TO 2",
+                        f"SET allowed_directories = [{_sql_text(allowed)}]",
                         "SET enable_external_access = false", "SET autoinstall_known_extensions = false",
                         "SET autoload_known_extensions = false", "SET lock_configuration = true"):
             self._con.execute(setting).fetchall()
@@ -94,7 +100,18 @@ class DuckSession:
                  max_csv_mb: int | None = None, max_excel_mb: int | None = None) -> list[TableInfo]:
         """Load a CSV or Excel file (every sheet) as tables named after the file; returns the new tables."""
         name = name or Path(path).name
-        frames = read_tabular(path, name, progress=progress, max_csv_mb=max_csv_mb, max_excel_mb=max_excel_mb)
+        kind = check_file(path, name, max_csv_mb=max_csv_mb, max_excel_mb=max_excel_mb)
+        if kind == "csv":
+            with self._lock:
+                table = table_name(name, None, taken=set(self.tables))
+                rows, warnings = load_csv(self._con, self._staging, Path(path), name, table, progress=progress)
+                info = TableInfo(name=table, source=name, sheet=None, rows=rows, columns=self._columns(table),
+                                 warnings=warnings)
+                self.tables[table] = info
+            if progress:
+                progress(1.0, name)
+            return [info]
+        frames = read_excel_file(Path(path), name, progress=progress)
         added = []
         with self._lock:
             for frame in frames:
@@ -198,9 +215,16 @@ class DuckSession:
                            truncated=len(rows) > limit, elapsed_s=elapsed)
 
     def close(self) -> None:
-        """Release the connection."""
+        """Release the connection and the staging folder."""
         with self._lock:
             self._con.close()
+            shutil.rmtree(self._staging, ignore_errors=True)
+
+    def __del__(self) -> None:
+        # A Streamlit session that ends without close() still leaves no staged files behind.
+        staging = getattr(self, "_staging", None)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def _discard_rest(con: duckdb.DuckDBPyConnection) -> None:
@@ -219,6 +243,10 @@ class SqlExecutionError(InputError):
     def __init__(self, detail: str) -> None:
         super().__init__("bi.error.sql", detail=detail)
         self.detail = detail
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -8,7 +8,8 @@ import datetime as dt
 import math
 import os
 import re
-import tempfile
+import shutil
+import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,9 +43,9 @@ class Frame:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_tabular(path: str | Path, name: str | None = None, *, progress: Progress | None = None,
-                 max_csv_mb: int | None = None, max_excel_mb: int | None = None) -> list[Frame]:
-    """Read a CSV/TSV or Excel file into one frame per table (one per non-empty sheet)."""
+def check_file(path: str | Path, name: str | None = None, *, max_csv_mb: int | None = None,
+               max_excel_mb: int | None = None) -> str:
+    """"csv" or "excel" for a readable file within the size limits; a clear InputError otherwise."""
     path = Path(path)
     name = name or path.name
     if not path.is_file():
@@ -53,11 +54,11 @@ def read_tabular(path: str | Path, name: str | None = None, *, progress: Progres
     size = path.stat().st_size
     if suffix in CSV_SUFFIXES:
         _check_size(name, size, "CSV", MAX_CSV_MB if max_csv_mb is None else max_csv_mb, "bi.error.too_large")
-        return [read_csv_file(path, name, progress=progress)]
+        return "csv"
     if suffix in EXCEL_SUFFIXES:
         _check_size(name, size, "Excel", MAX_EXCEL_MB if max_excel_mb is None else max_excel_mb,
                     "bi.error.too_large_xlsx")
-        return read_excel_file(path, name, progress=progress)
+        return "excel"
     raise InputError("bi.error.unsupported", file=name)
 
 
@@ -155,8 +156,11 @@ def _looks_numeric(text: str) -> bool:
     return re.fullmatch(_NUMBER, text.strip()) is not None
 
 
-def read_csv_file(path: Path, name: str, *, progress: Progress | None = None) -> Frame:
-    """Read one delimited text file through DuckDB's CSV reader (in a private, short-lived connection)."""
+def load_csv(con: duckdb.DuckDBPyConnection, staging: Path, path: Path, name: str, table: str, *,
+             progress: Progress | None = None) -> tuple[int, list[str]]:
+    """Load one delimited text file into `table` with DuckDB's CSV reader; returns (rows, warnings).
+
+    The file is first placed in `staging`, the only folder the locked-down connection may read."""
     with open(path, "rb") as fh:
         head = fh.read(_HEAD_BYTES)
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf"):
@@ -168,34 +172,48 @@ def read_csv_file(path: Path, name: str, *, progress: Progress | None = None) ->
     if progress:
         progress(0.1, name)
     warnings: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="bi_csv_") as tmp:
-        source = path
-        if encoding not in ("utf-8", "utf-16"):
-            source = Path(tmp) / "utf8.csv"
-            _transcode(path, source, encoding)
+    staged = staging / f"{uuid.uuid4().hex}.csv"
+    try:
+        if encoding in ("utf-8", "utf-16"):
+            _stage(path, staged)
+        else:
+            _transcode(path, staged, encoding)
             encoding = "utf-8"
+        if progress:
+            progress(0.3, name)
         try:
-            text_head = head.decode(_python_codec(encoding, head), errors="replace")
-            layout = sniff_layout(text_head.lstrip("\ufeff"))
-            table = _duckdb_read(source, layout, encoding, name, warnings)
+            layout = sniff_layout(head.decode(_python_codec(encoding), errors="replace").lstrip("\ufeff"))
+            _duckdb_read(con, staged, table, layout, encoding, name, warnings)
         except _NotUtf8:
             # The first bytes were plain ASCII but later lines are not UTF-8: decode the whole file as GB18030.
-            source = Path(tmp) / "utf8.csv"
-            _transcode(path, source, "gb18030")
+            staged.unlink(missing_ok=True)
+            _transcode(path, staged, "gb18030")
             layout = sniff_layout(head.decode("gb18030", errors="replace"))
-            table = _duckdb_read(source, layout, "utf-8", name, warnings)
+            _duckdb_read(con, staged, table, layout, "utf-8", name, warnings)
+    finally:
+        staged.unlink(missing_ok=True)
     if progress:
         progress(0.9, name)
-    if table.num_rows == 0:
+    rows = con.execute(f"SELECT count(*) FROM {quote(table)}").fetchall()[0][0]
+    if rows == 0:
+        con.execute(f"DROP TABLE {quote(table)}").fetchall()
         raise InputError("bi.error.header_only", file=name)
-    return Frame(sheet=None, data=table, rows=table.num_rows, warnings=warnings)
+    return rows, warnings
+
+
+def _stage(src: Path, dst: Path) -> None:
+    """A hard link when the file system allows (instant), else a copy."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
 
 
 class _NotUtf8(Exception):
     pass
 
 
-def _python_codec(encoding: str, head: bytes) -> str:
+def _python_codec(encoding: str) -> str:
     if encoding == "utf-8":
         return "utf-8-sig"
     return "utf-16" if encoding == "utf-16" else encoding
@@ -209,34 +227,33 @@ def _transcode(src: Path, dst: Path, encoding: str) -> None:
         fout.write(decoder.decode(b"", final=True))
 
 
-def _duckdb_read(source: Path, layout: CsvLayout, encoding: str, name: str, warnings: list[str]):
+def _duckdb_read(con: duckdb.DuckDBPyConnection, source: Path, table: str, layout: CsvLayout, encoding: str,
+                 name: str, warnings: list[str]) -> None:
     """Read with DuckDB's sniffer for types; widen the type sample, then fall back to text, on conflicts."""
-    con = duckdb.connect()
-    try:
-        con.execute("SET threads TO 2").fetchall()
-        base = (f"delim := {_lit(layout.delimiter)}, skip := {layout.skip}, header := {str(layout.header).lower()}, "
-                f"encoding := {_lit(encoding)}, normalize_names := false")
-        ragged = ", null_padding := true, parallel := false"  # short rows get NULLs (needs the serial reader)
-        attempts = ["", ragged, ragged + ", sample_size := -1", ragged + ", all_varchar := true"]
-        last: Exception | None = None
-        for extra in attempts:
-            try:
-                con.execute(f"CREATE TABLE raw AS SELECT * FROM read_csv({_lit(str(source))}, {base}{extra})").fetchall()
-                break
-            except duckdb.Error as exc:
-                last = exc
-                msg = str(exc).lower()
-                if "unicode" in msg or "utf-8" in msg or "utf8" in msg:
-                    raise _NotUtf8() from exc
-                con.execute("DROP TABLE IF EXISTS raw").fetchall()
-        else:
-            raise InputError("bi.error.corrupt", file=name, kind="CSV", detail=_short(last))
-        if "sample_size" in extra or "all_varchar" in extra:
-            warnings.append(f"{name}: mixed values in some columns; columns with mixed types are kept as text")
-        select = _clean_select(con, "raw")
-        return con.sql(f"SELECT {select} FROM raw").fetch_arrow_table()
-    finally:
-        con.close()
+    base = (f"delim := {_lit(layout.delimiter)}, skip := {layout.skip}, header := {str(layout.header).lower()}, "
+            f"encoding := {_lit(encoding)}, normalize_names := false")
+    ragged = ", null_padding := true, parallel := false"  # short rows get NULLs (needs the serial reader)
+    attempts = ["", ragged, ragged + ", sample_size := -1", ragged + ", all_varchar := true"]
+    last: Exception | None = None
+    target = quote(table)
+    for extra in attempts:
+        try:
+            con.execute(f"CREATE TABLE {target} AS SELECT * FROM read_csv({_lit(str(source))}, {base}{extra})"
+                        ).fetchall()
+            break
+        except duckdb.Error as exc:
+            last = exc
+            con.execute(f"DROP TABLE IF EXISTS {target}").fetchall()
+            msg = str(exc).lower()
+            if "unicode" in msg or "utf-8" in msg or "utf8" in msg:
+                raise _NotUtf8() from exc
+    else:
+        raise InputError("bi.error.corrupt", file=name, kind="CSV", detail=_short(last))
+    if "sample_size" in extra or "all_varchar" in extra:
+        warnings.append(f"{name}: mixed values in some columns; columns with mixed types are kept as text")
+    select = _clean_select(con, table)
+    if select is not None:
+        con.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM {target}").fetchall()
 
 
 def _short(exc: Exception | None) -> str:
@@ -247,10 +264,11 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _clean_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
-    """A select list that turns text columns of numbers with thousands separators into numbers."""
+def _clean_select(con: duckdb.DuckDBPyConnection, table: str) -> str | None:
+    """A select list that turns text columns of numbers with thousands separators into numbers (None: no need)."""
     columns = con.execute(f"SELECT column_name, data_type FROM information_schema.columns "
-                          f"WHERE table_name = {_lit(table)} ORDER BY ordinal_position").fetchall()
+                          f"WHERE table_schema = 'main' AND table_name = {_lit(table)} ORDER BY ordinal_position"
+                          ).fetchall()
     text_cols = [c for c, t in columns if t == "VARCHAR"]
     convert: dict[str, str] = {}
     # A cheap look at the first rows rules out most text columns before any full scan.
@@ -259,6 +277,8 @@ def _clean_select(con: duckdb.DuckDBPyConnection, table: str) -> str:
         for c, kind in zip(candidates, _numeric_text_columns(con, table, candidates, "", kinds=True)):
             if kind:
                 convert[c] = kind
+    if not convert:
+        return None
     items = []
     for c, _ in columns:
         q = quote(c)
@@ -414,5 +434,5 @@ def _text(value: object) -> str:
 
 
 
-__all__ = ["Frame", "read_tabular", "read_csv_file", "read_excel_file", "detect_encoding", "sniff_layout",
+__all__ = ["Frame", "check_file", "load_csv", "read_excel_file", "detect_encoding", "sniff_layout",
            "CsvLayout", "CSV_SUFFIXES", "EXCEL_SUFFIXES"]
