@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
         assert rows == len(frame) == args.rows
 
         group_chatbi, result = timed(lambda: session.run(GROUP_SQL), args.repeat)
+        # The same query straight to DuckDB, without the guard and row cap, to show what they cost.
+        group_raw, _ = timed(lambda: session.internal_query(GROUP_SQL), args.repeat)
         group_pandas, pandas_result = timed(
             lambda: frame.groupby(["region", "product"], sort=False)
             .agg(total=("amount", "sum"), avg_qty=("quantity", "mean"), n=("amount", "size"))
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         "load_s": {"chatbi_duckdb": round(load_chatbi, 3), "pandas_read_csv": round(load_pandas, 3),
                    "ratio_pandas_over_chatbi": round(load_pandas / load_chatbi, 2), "goal_s": 3.0,
                    "goal_met": load_chatbi < 3.0},
-        "group_by_s": {"chatbi_duckdb": round(group_chatbi, 4), "pandas_groupby": round(group_pandas, 4),
+        "group_by_s": {"chatbi_duckdb": round(group_chatbi, 4), "duckdb_without_guard": round(group_raw, 4),
+                       "pandas_groupby": round(group_pandas, 4),
                        "ratio_pandas_over_chatbi": round(group_pandas / group_chatbi, 2), "goal_s": 0.2,
                        "goal_met": group_chatbi < 0.2},
     }
@@ -97,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         r = report[key]
         print(f"{label:12}{r['chatbi_duckdb']:>16.3f} s{r[other]:>10.3f} s{r['ratio_pandas_over_chatbi']:>14.2f}x"
               f"{'< ' + str(r['goal_s']) + ' s':>8} {'met' if r['goal_met'] else 'MISSED'}")
+    print(f"(group by straight to DuckDB, no guard or row cap: {group_raw:.3f} s)")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2), encoding="utf-8")
     return 0

@@ -27,6 +27,8 @@ uploads = st.file_uploader(t("bi.upload"), type=["csv", "tsv", "txt", "xlsx", "x
                            key=f"bi.uploader.{st.session_state['bi.uploader_round']}")
 for upload in uploads or []:
     size = upload.size
+    if (upload.name, size) in ws.load_errors:
+        session.show_error(ws.load_errors[(upload.name, size)])
     if (upload.name, size) in ws.loaded:
         continue
     path = session.uploads_dir() / upload.name
@@ -39,7 +41,7 @@ for upload in uploads or []:
     if report is None:
         continue
     if report.error is not None:
-        session.show_error(report.error)
+        session.show_error(report.error)  # the other files and the conversation are untouched
     for info in report.tables:
         st.toast(t("bi.loaded", table=info.name, rows=info.rows, cols=len(info.columns)))
         for warning in info.warnings:

@@ -153,3 +153,16 @@ def test_page_in_english_and_failed_model_keeps_the_conversation(tmp_path, sales
     assert ws.conversation[0].ok and not ws.conversation[1].ok
     assert at.error  # the failed question shows a message
     assert ws.files.table_names() == ["销售"]
+
+
+def test_workspace_keeps_everything_when_a_file_fails(tmp_path, sales_file):
+    from services.chatbi.workspace import Workspace
+    ws = Workspace()
+    assert ws.add_upload(sales_file, sales_file.name, sales_file.stat().st_size).tables[0].name == "销售"
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    report = ws.add_upload(empty, "empty.csv", 0)
+    assert report.error.key == "bi.error.empty" and ws.load_errors[("empty.csv", 0)] is report.error
+    assert ws.add_upload(empty, "empty.csv", 0) is None  # a rerun does not load (or fail) twice
+    assert ws.files.table_names() == ["销售"] and set(ws.profiles) == {"销售"}
+    assert len(ws.suggestions("zh")) == 3

@@ -30,6 +30,7 @@ class Workspace:
         self.profiles: dict[str, TableProfile] = {}
         self.answers: dict[str, list[Answer]] = {"files": [], "db": []}
         self.loaded: set[tuple[str, int]] = set()
+        self.load_errors: dict[tuple[str, int], AppError] = {}
 
     # ------------------------------------------------------------ data
     def add_upload(self, path: Path, name: str, size: int, progress=None) -> LoadReport | None:
@@ -45,6 +46,7 @@ class Workspace:
                 self.profiles[info.name] = profile_table(self.files, info.name)
         except AppError as exc:
             report.error = exc
+            self.load_errors[key] = exc  # shown for as long as the file stays in the uploader
         return report
 
     def remove_table(self, table: str) -> None:
