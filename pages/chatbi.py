@@ -5,6 +5,7 @@ import streamlit as st
 
 from services import i18n
 from services.chatbi import KINDS, Workspace, figure, switch_kind, to_csv_bytes, to_excel_bytes
+from services.chatbi.assistant import escape_markdown
 from services.chatbi.external import masked_url
 from services.chatbi.profile import format_range, format_top
 from services.errors import AppError
@@ -106,7 +107,7 @@ if suggestions:
 def show_answer(index: int, answer) -> None:
     """One question with its attempts, table, chart, summary, editable SQL and downloads."""
     with st.chat_message("user"):
-        st.markdown(answer.question)
+        st.markdown(escape_markdown(answer.question))
     with st.chat_message("assistant"):
         for n, attempt in enumerate(answer.attempts, 1):
             if attempt.error is None:
@@ -131,7 +132,7 @@ def show_answer(index: int, answer) -> None:
                 if fig is not None:
                     st.plotly_chart(fig, key=f"bi.fig.{index}")
             st.markdown(f"**{t('bi.summary')}**")
-            st.write(answer.summary)
+            st.markdown(escape_markdown(answer.summary))  # model text: no links or images
             left, right = st.columns(2)
             left.download_button(t("bi.download_csv"), to_csv_bytes(frame), file_name="chatbi_result.csv",
                                  mime="text/csv", key=f"bi.csv.{index}", icon=":material/download:")

