@@ -74,7 +74,7 @@ def _unique(names: list[str]) -> list[str]:
 
 
 class DuckSession:
-    """One user's tables in an in-memory DuckDB that cannot touch files, the network or its own settings."""
+    """One user's tables in an in-memory DuckDB that cannot touch other files, the network or its own settings."""
 
     dialect = "duckdb"
 
@@ -115,7 +115,7 @@ class DuckSession:
         added = []
         with self._lock:
             for frame in frames:
-                table = table_name(name, frame.sheet if len(frames) > 1 or frame.sheet else None,
+                table = table_name(name, frame.sheet,
                                    taken=set(self.tables))
                 self._store(table, frame.data)
                 info = TableInfo(name=table, source=name, sheet=frame.sheet, rows=frame.rows,
@@ -125,17 +125,6 @@ class DuckSession:
         if progress:
             progress(1.0, name)
         return added
-
-    def add_frame(self, table: str, data, source: str = "") -> TableInfo:
-        """Add a pandas DataFrame or Arrow table under a name (made unique)."""
-        from services.chatbi.naming import base_name
-        with self._lock:
-            name = table_name(base_name(table), None, taken=set(self.tables))
-            self._store(name, data)
-            info = TableInfo(name=name, source=source or table, sheet=None, rows=len(data),
-                             columns=self._columns(name))
-            self.tables[name] = info
-            return info
 
     def _store(self, table: str, data) -> None:
         view = f"_bi_load_{uuid.uuid4().hex}"

@@ -35,10 +35,10 @@ Progress = Callable[[float, str], None]
 
 @dataclass
 class Frame:
-    """One table read from a file: its sheet (for workbooks), the data, and notes for the user."""
+    """One sheet read from a workbook: its name, the data, and notes for the user."""
 
     sheet: str | None
-    data: object  # a pyarrow.Table (CSV) or pandas.DataFrame (Excel); both register in DuckDB
+    data: object  # a pandas.DataFrame, registered in DuckDB as a table
     rows: int
     warnings: list[str] = field(default_factory=list)
 
