@@ -81,6 +81,14 @@ HOSTILE_SQL = [
     "SELECT * FROM sales FOR UPDATE",
     "DESCRIBE sales",
     "SUMMARIZE sales",
+    "FROM read_csv('{secret}')",
+    "SELECT * FROM (FROM '{secret}')",
+    "SELECT * FROM sales WHERE EXISTS (FROM '{secret}')",
+    "SELECT * FROM sales, LATERAL read_csv('{secret}')",
+    "SELECT * FROM TABLE(read_csv('{secret}'))",
+    "SELECT * FROM sales UNION ALL SELECT * FROM read_csv('{secret}')",
+    "SELECT * FROM read_csv(['{secret}', '{secret}'])",
+    "SELECT 1 --\n; DROP TABLE sales",
 ]
 
 
