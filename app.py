@@ -12,6 +12,7 @@ lang = session.lang()
 # (file, title key, icon); feature pages add one line each.
 PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
+    ("pages/chatbi.py", __import__("services.chatbi.messages") and "page.chatbi", ":material/query_stats:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
 ]
 
