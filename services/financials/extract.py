@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from services.financials import labels as L
 from services.financials.layout import Row, group_rows, words_from_page
 
+_TITLE_HINT = re.compile(r"表|balance|statement|sheet", re.I)
 _COLUMN_TOLERANCE = 14.0  # points: amounts in one column are right-aligned within this distance
 _SECTION_MAX_PAGES = 4  # a statement never runs longer; stops a missing end title from swallowing the notes
 
@@ -117,7 +118,8 @@ def detect_language(texts: list[str]) -> str:
 def find_sections(source: PageSource) -> list[Section]:
     """All statement sections: candidate pages come from a cheap text scan, rows only for those pages."""
     candidates = [i + 1 for i, text in enumerate(source.texts)
-                  if any(L.statement_title(line) for line in text.splitlines() if len(line) < 90)]
+                  if _TITLE_HINT.search(text)
+                  and any(L.statement_title(line) for line in text.splitlines() if len(line) < 90 and _TITLE_HINT.search(line))]
     sections: list[Section] = []
     visited: set[int] = set()
     for start in candidates:
