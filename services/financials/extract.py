@@ -51,7 +51,7 @@ class Section:
 
     @property
     def pages(self) -> list[int]:
-        return sorted({r.page for r in self.rows})
+        return sorted({r.page for r in self.rows if r.amounts})
 
 
 @dataclass
