@@ -202,3 +202,26 @@ def text_pdf(path: Path, lines: list[str]) -> Path:
         w.text(ln)
     doc.save(path)
     return path
+
+
+def cn_scanned_mini(path: Path) -> Path:
+    """A two-page scanned report (images only): a cover, then both consolidated statements on one page."""
+    doc = pymupdf.open()
+    w = Writer(doc)
+    w.text("公司代码：600123    公司简称：测试科技")
+    w.text("测试科技股份有限公司")
+    w.text("2021 年年度报告")
+    w.new_page()
+    w.text("合并资产负债表", x=250)
+    w.text("单位：元 币种：人民币", x=420)
+    w.line("资产总计", ("5,000,000.00", "4,500,000.00"))
+    w.line("流动负债合计", ("1,500,000.00", "1,300,000.00"))
+    w.line("负债合计", ("2,000,000.00", "1,750,000.00"))
+    w.line("所有者权益合计", ("3,000,000.00", "2,750,000.00"))
+    w.text("合并利润表", x=250)
+    w.text("单位：元 币种：人民币", x=420)
+    w.line("营业收入", ("1,000,000.00", "950,000.00"))
+    w.line("营业成本", ("600,000.00", "580,000.00"))
+    w.line("净利润", ("(120,000.00)", "110,000.00"))
+    _as_scanned(doc).save(path)
+    return path

@@ -123,17 +123,6 @@ def test_bad_files_get_a_message_and_do_not_stop_the_others(tmp_path):
     assert json.loads(export.to_json([r.to_dict("zh") for r in results]))[0]["fields"] == {}
 
 
-def test_scanned_report_is_read_by_ocr(tmp_path):
-    pytest.importorskip("rapidocr_onnxruntime", reason="RapidOCR not installed")
-    r = analyze(cn_report(tmp_path / "scan.pdf", scanned=True, filler_pages=1))
-    assert r.ocr_pages, "the scanned pages should have been OCR'd"
-    f = r.extraction.fields
-    assert f["total_assets"].value == 5_000_000.0
-    assert f["total_liabilities"].value == 2_000_000.0
-    assert f["revenue"].value == 1_000_000.0
-    assert any("OCR" in w for w in r.warnings("zh"))
-
-
 def _reply(balance_page=6, income_page=7, **override):
     base = {
         "company_name": "测试科技股份有限公司", "stock_code": "600123", "fiscal_year": 2021, "currency": "CNY", "unit": "元",
