@@ -252,7 +252,8 @@ def detect_currency(texts: list[str], sections: list[Section], language: str) ->
 
 def read_metadata(texts: list[str], ext: Extraction) -> None:
     """Company name, stock code and period from the cover and company-profile pages."""
-    head = texts[:15]
+    texts = [t.replace("\xa0", " ") for t in texts[:15]]
+    head = texts
     joined = "\n".join(head)
     if ext.language == "zh":
         m = re.search(r"(?:公司的中文名称|中文名称|公司名称)[ \t:：]*\n?\s*([^\s:：]{2,40}(?:公司|银行))", joined)
