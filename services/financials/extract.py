@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from services.financials import labels as L
@@ -100,11 +101,32 @@ class PageSource:
         return self._rows[page_number]
 
 
-def pymupdf_source(doc, texts: list[str] | None = None) -> PageSource:
-    """A PageSource over an open PyMuPDF document."""
-    if texts is None:
-        texts = [page.get_text() for page in doc]
-    return PageSource(texts, lambda n: group_rows(words_from_page(doc[n - 1]), n))
+class LazyTexts(Sequence):
+    """Page texts read from the PDF only when first asked for: locating stops before most pages are touched."""
+
+    def __init__(self, doc):
+        self._doc = doc
+        self._texts: list[str | None] = [None] * len(doc)
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if self._texts[index] is None:
+            self._texts[index] = self._doc[index].get_text()
+        return self._texts[index]
+
+    @property
+    def read_count(self) -> int:
+        """How many pages' text has been extracted so far."""
+        return sum(t is not None for t in self._texts)
+
+
+def pymupdf_source(doc, texts=None) -> PageSource:
+    """A PageSource over an open PyMuPDF document (texts read lazily unless given)."""
+    return PageSource(texts if texts is not None else LazyTexts(doc), lambda n: group_rows(words_from_page(doc[n - 1]), n))
 
 
 def detect_language(texts: list[str]) -> str:
@@ -115,14 +137,30 @@ def detect_language(texts: list[str]) -> str:
     return "zh" if cjk * 3 >= latin else "en"
 
 
-def find_sections(source: PageSource) -> list[Section]:
-    """All statement sections: candidate pages come from a cheap text scan, rows only for those pages."""
-    candidates = [i + 1 for i, text in enumerate(source.texts)
-                  if _TITLE_HINT.search(text)
-                  and any(L.statement_title(line) for line in text.splitlines() if len(line) < 90 and _TITLE_HINT.search(line))]
+HEAD_PAGES = 15  # cover, contents, company profile and key figures live here
+
+
+def scan_order(n: int) -> list[int]:
+    """Pages in the order to look for statements: the opening pages (interim reports), then from 30 % of the
+    way in to the end (annual statements follow the management report), then the rest."""
+    head = list(range(1, min(n, HEAD_PAGES) + 1))
+    start = max(HEAD_PAGES + 1, int(n * 0.3))
+    return head + list(range(start, n + 1)) + list(range(HEAD_PAGES + 1, min(start, n + 1)))
+
+
+def _has_title(text: str) -> bool:
+    return bool(_TITLE_HINT.search(text)) and any(
+        L.statement_title(line) for line in text.splitlines() if len(line) < 90 and _TITLE_HINT.search(line))
+
+
+def find_sections(source: PageSource, *, stop_when_found: bool = True) -> list[Section]:
+    """Statement sections, from title to next title (across pages); stops once both consolidated statements
+    with their totals are found, so most pages of a long report are never read."""
     sections: list[Section] = []
     visited: set[int] = set()
-    for start in candidates:
+    for start in scan_order(len(source)):
+        if start in visited or not _has_title(source.texts[start - 1]):
+            continue
         current: Section | None = None
         started_on = start
         page = start
@@ -142,7 +180,16 @@ def find_sections(source: PageSource) -> list[Section]:
             if current is None or page - started_on + 1 >= _SECTION_MAX_PAGES:
                 break
             page += 1
+        if stop_when_found and _both_statements(sections):
+            break
+    sections.sort(key=lambda s: (s.rows[0].page, s.rows[0].y) if s.rows else (0, 0))
     return sections
+
+
+def _both_statements(sections: list[Section]) -> bool:
+    def has(kind, field_name):
+        return any(s.kind == kind and s.consolidated and find_line_item(s, field_name, {}) for s in sections)
+    return has(L.BALANCE, "total_assets") and has(L.INCOME, "net_profit")
 
 
 def _current_column(rows: list[Row]) -> dict[int, float]:
@@ -308,7 +355,7 @@ def read_metadata(texts: list[str], ext: Extraction) -> None:
 def locate_info_pages(texts: list[str], language: str) -> dict[str, list[int]]:
     """Cover, company-profile and key-figures pages (1-based)."""
     found: dict[str, list[int]] = {"cover": [1]}
-    for i, text in enumerate(texts[:30]):
+    for i, text in enumerate(texts[:HEAD_PAGES]):
         c = L.compact(text)
         if language == "zh":
             if "公司简介" in c and ("中文名称" in c or "股票代码" in c or "公司代码" in c) and "profile" not in found:

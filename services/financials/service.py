@@ -10,7 +10,7 @@ from services import i18n
 from services.errors import AppError, InputError, user_message
 from services.financials import labels as L
 from services.financials import messages  # noqa: F401 - registers the fin.* texts
-from services.financials.extract import Extraction, PageSource, extract, pymupdf_source
+from services.financials.extract import HEAD_PAGES, Extraction, LazyTexts, PageSource, extract, pymupdf_source
 from services.financials.model import ModelReport, build_messages, conflicts, located_pages_text, merge_model
 from services.financials.ocr import is_scanned, ocr_source
 
@@ -107,11 +107,11 @@ def analyze(path: str | Path, *, name: str | None = None, conn=None, use_model: 
     try:
         with doc:
             result.pages_total = len(doc)
-            texts = [page.get_text() for page in doc]
+            texts = LazyTexts(doc)
             if progress:
                 progress("parsed", 0.4)
             source: PageSource
-            if is_scanned(texts):
+            if is_scanned(texts[:HEAD_PAGES]) and is_scanned(texts):
                 try:
                     source, result.ocr_pages = ocr_source(
                         doc, texts, (lambda i, n: progress("ocr", 0.4 + 0.4 * i / max(n, 1))) if progress else None)
