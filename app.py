@@ -13,6 +13,7 @@ lang = session.lang()
 PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/financials.py", "fin.title", ":material/account_balance:"),
 ]
 
 with st.sidebar:
