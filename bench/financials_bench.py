@@ -11,6 +11,7 @@ usual alternative to PyMuPDF for table parsing.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -19,7 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = (ROOT / ".." / "shared" / "data" / "reports").resolve()
+# ../shared/data beside the project; SHARED_DATA_DIR points elsewhere (e.g. from a git worktree).
+DATA = (Path(os.environ.get("SHARED_DATA_DIR") or ROOT / ".." / "shared" / "data") / "reports").resolve()
 
 from services.financials.service import analyze  # noqa: E402
 

@@ -12,6 +12,7 @@ statement page the extractor located, each figure cited on that page must occur 
 from __future__ import annotations
 
 import argparse
+import os
 import json
 import re
 import sys
@@ -19,7 +20,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = (ROOT / ".." / "shared" / "data" / "reports").resolve()
+# ../shared/data beside the project; SHARED_DATA_DIR points elsewhere (e.g. from a git worktree).
+DATA = (Path(os.environ.get("SHARED_DATA_DIR") or ROOT / ".." / "shared" / "data") / "reports").resolve()
 
 from services.financials import labels as L  # noqa: E402
 from services.financials.service import analyze  # noqa: E402

@@ -34,25 +34,55 @@ class ModelReport(BaseModel):
     total_liabilities: ModelFigure = ModelFigure()
 
 
-def located_pages_text(source: PageSource, ext: Extraction, sections: list[Section], lang: str) -> tuple[str, list[int]]:
-    """The text sent to the model: info pages as printed, statement pages as the chosen statement's lines only."""
+_INFO_LINE = re.compile(r"公司|代码|简称|年度报告|单位|币种|registrant|fiscal year|period ended|trading symbol|"
+                        r"commission file|in millions|in thousands|营业收入|净利润|总资产|总负债", re.I)
+
+
+def located_pages_text(source: PageSource, ext: Extraction, sections: list[Section], lang: str,
+                       budget_tokens: int | None = None) -> tuple[str, list[int]]:
+    """The text sent to the model: the located pages only. Statement pages carry just the chosen statement's lines
+    (not the parent-company one printed on the same page). When the model's context is small, the pages are
+    tightened step by step: first lines without figures go, then every line but the key line items."""
+    from services.llm import estimate_tokens
+    body, pages = "", []
+    for level in (0, 1, 2):
+        body, pages = _render(source, ext, sections, lang, level)
+        if budget_tokens is None or estimate_tokens(body) <= budget_tokens:
+            break
+    return body, pages
+
+
+def _keep_row(row, level: int) -> bool:
+    if level == 0:
+        return bool(row.text)
+    if level == 1:
+        return bool(row.amounts) or bool(re.search(r"单位|币种|in millions|in thousands|\(millions", row.text, re.I))
+    norm = L.normalize(row.label)
+    return bool(row.amounts) and any(L.match_rank(f, norm) is not None for f in L.LINE_ITEMS)
+
+
+def _render(source: PageSource, ext: Extraction, sections: list[Section], lang: str, level: int):
     parts: list[tuple[int, str]] = []
     statement_pages: dict[int, list[str]] = {}
     for s in sections:
         first = True
         for row in s.rows:
+            if not _keep_row(row, level):
+                continue
             lines = statement_pages.setdefault(row.page, [])
             if first:
                 lines.append(s.title)
                 first = False
-            if row.text:
-                lines.append(row.text)
+            lines.append(row.text)
     info_pages = sorted({p for key in ("cover", "profile", "key_figures") for p in ext.located.get(key, [])})
     for p in info_pages:
         if p in statement_pages or p > len(source.texts):
             continue
-        text = "\n".join(ln.strip() for ln in source.texts[p - 1].splitlines() if ln.strip())
-        parts.append((p, text))
+        lines = [ln.strip() for ln in source.texts[p - 1].splitlines() if ln.strip()]
+        if level > 0:
+            lines = [ln for ln in lines if _INFO_LINE.search(ln)][:12 if level == 1 else 6]
+        if lines:
+            parts.append((p, "\n".join(lines)))
     for p, lines in statement_pages.items():
         parts.append((p, "\n".join(lines)))
     parts.sort()

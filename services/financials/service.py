@@ -122,7 +122,8 @@ def analyze(path: str | Path, *, name: str | None = None, conn=None, use_model: 
                 source = pymupdf_source(doc, texts)
             ext, sections = extract(source)
             result.extraction = ext
-            prompt_body, result.prompt_pages = located_pages_text(source, ext, sections, lang)
+            prompt_body, result.prompt_pages = located_pages_text(
+                source, ext, sections, lang, _prompt_budget(conn, lang) if use_model and conn is not None else None)
             result.elapsed_s = time.perf_counter() - start
             messages = build_messages(name, prompt_body, lang)
             result.tokens_sent = _estimate_tokens(i18n.t("fin.system", lang) + messages[0]["content"])
@@ -137,6 +138,22 @@ def analyze(path: str | Path, *, name: str | None = None, conn=None, use_model: 
     if progress:
         progress("done", 1.0)
     return result
+
+
+def _prompt_budget(conn, lang: str) -> int | None:
+    """Tokens left for the pages in the model's context after the instructions, schema and the answer."""
+    import json
+
+    from services import llm, providers
+    try:
+        window = providers.model_info(conn).context_window
+    except Exception:  # noqa: BLE001 - unknown model: no budget, the provider will say if it is too long
+        return None
+    if not window:
+        return None
+    fixed = llm.estimate_tokens(i18n.t("fin.system", lang) + json.dumps(ModelReport.model_json_schema(), ensure_ascii=False)
+                                + i18n.t("fin.user", lang, name="", pages=""))
+    return max(256, window - (conn.max_tokens or 512) - fixed - 200)
 
 
 def _ask_model(result: ReportResult, conn, messages: list[dict], texts: list[str], lang: str) -> None:
