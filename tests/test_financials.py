@@ -156,6 +156,21 @@ def test_model_gets_only_the_located_pages_and_agrees(tmp_path, replay_conn):
     assert f["revenue"].value == 1_000_000.0
 
 
+def test_small_model_context_gets_tighter_pages(tmp_path):
+    from services.financials.extract import extract
+    from services.financials.model import located_pages_text
+    with pymupdf.open(cn_report(tmp_path / "a.pdf")) as doc:
+        source = pymupdf_source(doc)
+        ext, sections = extract(source)
+        full, pages_full = located_pages_text(source, ext, sections, "zh")
+        tight, pages_tight = located_pages_text(source, ext, sections, "zh", budget_tokens=150)
+    assert "货币资金" in full and "流动资产：" in full
+    assert "货币资金" not in tight and "流动资产：" not in tight  # lines that are not key items go first
+    for line in ("资产总计 5,000,000.00", "负债合计 2,000,000.00", "其中：营业成本 600,000.00"):
+        assert line in tight
+    assert set(pages_tight) <= set(pages_full) and len(tight) < len(full) / 2
+
+
 def test_model_disagreement_is_shown_side_by_side(tmp_path, replay_conn):
     reply = _reply(total_liabilities={"value": 1500000.0, "page": 6, "source_text": "流动负债合计"},
                    revenue={"value": 1234567.0, "page": 7, "source_text": "made up"})
@@ -236,6 +251,21 @@ def test_real_chinese_annual_report_every_field(shared_data):
     assert ext.fields["total_assets"].value != 1_309_295_398.09
     assert all(c.ok for c in ext.checks)
     assert r.tokens_document >= 15 * r.tokens_sent
+
+
+def test_real_report_prompt_holds_only_located_pages(shared_data, replay_conn):
+    from services.providers.replay import script_for
+    pdf = shared_data / "reports" / "cn" / "sifang_603339_2019_annual_report.pdf"
+    conn = replay_conn(['{"company_name": "四方科技集团股份有限公司", "unit": "元", '
+                        '"total_liabilities": {"value": 696435257.06, "page": 60, "source_text": "流动负债合计"}}'])
+    r = analyze(pdf, conn=conn, use_model=True)
+    prompt = "\n".join(m["content"] for m in script_for(conn.replay_path).requests[0])
+    pages = {int(p) for p in re.findall(r"=== 第 (\d+) 页 ===", prompt)}
+    assert pages <= {1, 4, 5, 59, 60, 61, 63, 64, 65} and {60, 61, 63, 64} <= pages
+    assert "1,309,295,398.09" not in prompt  # parent-company 资产总计 (page 62) is not sent
+    liab = r.extraction.fields["total_liabilities"]
+    assert liab.value == 719_546_813.39 and liab.conflict and liab.model_value == 696_435_257.06
+    assert r.extraction.fields["revenue"].model_status == "missing"
 
 
 def test_real_english_filings(shared_data):
