@@ -60,7 +60,7 @@ class Writer:
 
 def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司", code="600123", short="测试科技", year=2021,
               bank=False, break_balance_after=None, equity_off_by=None, scanned=False, filler_pages=3,
-              injection=None, loss=False) -> Path:
+              injection=None, loss=False, plain_notes=False) -> Path:
     """A Chinese annual report: cover, profile, key figures, consolidated and parent statements.
 
     Figures (in the stated unit): revenue 1,000,000.00, cost 600,000.00 (absent for a bank), net profit
@@ -89,6 +89,15 @@ def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司
         w.text(f"第{i + 3}节 经营情况讨论与分析：营业收入、营业成本、资产总计等均见财务报表。")
         w.text(f"DECOY-PAGE-{i + 3} 本页不应发送给模型")
     cols = lambda a, b, c=None: (a, b, c)  # noqa: E731
+    if plain_notes:  # a 附注 column of bare numbers, which look like amounts
+        original_line = w.line
+
+        counter = iter(range(1, 1000))
+
+        def line_with_plain_note(label="", amounts=(), note="", label2=None):
+            note = note.split("、")[-1] if note else (str(next(counter)) if any(amounts) else "")
+            original_line(label, amounts, note, label2)
+        w.line = line_with_plain_note
     w.new_page()
     w.text("合并资产负债表", x=250)
     w.text(f"{year} 年12 月31 日", x=250)

@@ -76,6 +76,13 @@ def test_unit_wan_bank_without_operating_cost_and_table_continued_on_next_page(t
     assert d["fields"]["operating_cost"]["value"] is None and d["fields"]["operating_cost"]["status"] == "not_applicable"
 
 
+def test_note_column_of_bare_numbers_is_not_an_amount_column(tmp_path):
+    r = analyze(cn_report(tmp_path / "notes.pdf", plain_notes=True))
+    f = r.extraction.fields
+    assert f["revenue"].value == 1_000_000.0 and f["total_assets"].value == 5_000_000.0
+    assert f["total_liabilities"].value == 2_000_000.0
+
+
 def test_thousands_unit(tmp_path):
     r = analyze(cn_report(tmp_path / "k.pdf", unit="千元"))
     assert r.extraction.fields["total_assets"].value == 5_000_000_000.0

@@ -209,6 +209,9 @@ def _current_column(rows: list[Row]) -> dict[int, float]:
                 clusters.append([x])
         biggest = max(len(c) for c in clusters)
         good = [c for c in clusters if len(c) >= max(2, 0.25 * biggest)] or clusters
+        # A 附注 / note column of bare integers ("5", "32") is not money: amounts have separators or decimals.
+        money = [c for c in good if _money_share(rows, page, c) >= 0.3] or good
+        good = money
         result[page] = sum(good[0]) / len(good[0])
         # Headers in ascending year order (old → new) put the report year on the right.
         years = [y for r in rows if r.page == page for y in r.years]
@@ -217,6 +220,19 @@ def _current_column(rows: list[Row]) -> dict[int, float]:
             best = min(good, key=lambda c: abs(sum(c) / len(c) - target))
             result[page] = sum(best) / len(best)
     return result
+
+
+def _money_share(rows: list[Row], page: int, cluster: list[float]) -> float:
+    lo, hi = min(cluster), max(cluster)
+    raws = [a.raw for r in rows if r.page == page for a in r.amounts if lo <= a.x1 <= hi]
+    if not raws:
+        return 0.0
+    return sum(1 for raw in raws if "," in raw or "." in raw or a_dash(raw)) / len(raws)
+
+
+def a_dash(raw: str) -> bool:
+    """A dash standing for zero / nothing in an amount column."""
+    return raw.strip() in {"-", "—", "–", "－", "--", "——", "−"}
 
 
 @dataclass

@@ -78,8 +78,10 @@ i18n.register({
     "fin.check_fail": {"zh": "✗ {name} 不成立：{detail}", "en": "✗ {name} fails: {detail}"},
     "fin.located": {"zh": "定位页：{pages}；发送给模型约 {sent} token（全文约 {total} token）",
                     "en": "Located pages: {pages}; about {sent} tokens for the model (whole document about {total})"},
-    "fin.warn.no_unit": {"zh": "{statement} 未找到单位说明，按「元」处理。",
-                         "en": "No unit stated for the {statement} statement; amounts taken as plain currency units."},
+    "fin.warn.no_unit": {"zh": "{statement}未找到单位说明，金额按「元」处理。",
+                         "en": "No unit stated for the {statement}; amounts taken as plain currency units."},
+    "fin.kind.balance": {"zh": "合并资产负债表", "en": "balance sheet"},
+    "fin.kind.income": {"zh": "合并利润表", "en": "income statement"},
     "fin.warn.no_statements": {
         "zh": "没有找到合并资产负债表或合并利润表：这份 PDF 可能不是财务报告，或版式特殊。已保留找到的部分信息。",
         "en": "No consolidated balance sheet or income statement found: this PDF may not be a financial report, "

@@ -41,7 +41,9 @@ class ReportResult:
         """Per-file notices in the user's language."""
         out = [i18n.t(key, lang, **params) for key, params in self.notices]
         if self.extraction:
-            out += [i18n.t(key, lang, **params) for key, params in self.extraction.warnings]
+            out += [i18n.t(key, lang, **{k: i18n.t(f"fin.kind.{v}", lang) if k == "statement" else v
+                                         for k, v in params.items()})
+                    for key, params in self.extraction.warnings]
             out += [i18n.t("fin.warn.identity", lang, detail=f"{c.name}: {c.detail}")
                     for c in self.extraction.checks if not c.ok]
         if self.ocr_pages:
