@@ -80,7 +80,11 @@ def _render(source: PageSource, ext: Extraction, sections: list[Section], lang: 
             continue
         lines = [ln.strip() for ln in source.texts[p - 1].splitlines() if ln.strip()]
         if level > 0:
-            lines = [ln for ln in lines if _INFO_LINE.search(ln)][:12 if level == 1 else 6]
+            # Keep lines naming the company, code, period and unit; a registrant's name is the line above
+            # "(Exact name of registrant …)".
+            keep = [i for i, ln in enumerate(lines) if _INFO_LINE.search(ln)]
+            keep += [i - 1 for i, ln in enumerate(lines) if i and re.search(r"exact name of registrant", ln, re.I)]
+            lines = [lines[i] for i in sorted(set(keep))][:12 if level == 1 else 7]
         if lines:
             parts.append((p, "\n".join(lines)))
     for p, lines in statement_pages.items():
