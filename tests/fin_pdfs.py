@@ -213,8 +213,9 @@ def text_pdf(path: Path, lines: list[str]) -> Path:
     return path
 
 
-def cn_scanned_mini(path: Path) -> Path:
-    """A two-page scanned report (images only): a cover, then both consolidated statements on one page."""
+def cn_scanned_mini(path: Path, text_cover: bool = False) -> Path:
+    """A two-page scanned report (images only): a cover, then both consolidated statements on one page.
+    With text_cover the cover keeps its text layer and only the statement page is an image."""
     doc = pymupdf.open()
     w = Writer(doc)
     w.text("公司代码：600123    公司简称：测试科技")
@@ -232,5 +233,11 @@ def cn_scanned_mini(path: Path) -> Path:
     w.line("营业收入", ("1,000,000.00", "950,000.00"))
     w.line("营业成本", ("600,000.00", "580,000.00"))
     w.line("净利润", ("(120,000.00)", "110,000.00"))
-    _as_scanned(doc).save(path)
+    scanned = _as_scanned(doc)
+    if text_cover:
+        scanned.delete_page(0)
+        doc.delete_page(1)
+        doc.insert_pdf(scanned)
+        scanned = doc
+    scanned.save(path)
     return path

@@ -49,6 +49,11 @@ def ocr_words(page, dpi: int = OCR_DPI) -> list[Word]:
     return words
 
 
+def image_only_pages(texts, order: list[int]) -> list[int]:
+    """Pages without a text layer, in the given order (statements printed as images inside a text PDF)."""
+    return [p for p in order if len(texts[p - 1].strip()) < 20]
+
+
 def _words_text(words: list[Word]) -> str:
     return "\n".join(r.text for r in group_rows(words, 0))
 
@@ -63,8 +68,9 @@ def _toc_target(texts: list[str]) -> int | None:
     return None
 
 
-def ocr_source(doc, texts: list[str], progress: Callable[[int, int], None] | None = None) -> tuple[PageSource, list[int]]:
-    """A PageSource whose text and rows come from OCR of a bounded set of pages; also the pages OCR'd."""
+def ocr_source(doc, texts: list[str], progress: Callable[[int, int], None] | None = None,
+               only: list[int] | None = None) -> tuple[PageSource, list[int]]:
+    """A PageSource whose text and rows come from OCR of a bounded set of pages (or of `only`); also the pages OCR'd."""
     n = len(doc)
     words_by_page: dict[int, list[Word]] = {}
     texts = list(texts)
@@ -78,7 +84,9 @@ def ocr_source(doc, texts: list[str], progress: Callable[[int, int], None] | Non
             if progress:
                 progress(len(words_by_page), min(n, MAX_OCR_PAGES))
 
-    if n <= MAX_OCR_PAGES:
+    if only is not None:
+        run(only[:MAX_OCR_PAGES])
+    elif n <= MAX_OCR_PAGES:
         run([p for p in range(1, n + 1) if len(texts[p - 1].strip()) < 20])
     else:
         run(list(range(1, 6)))

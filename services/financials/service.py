@@ -10,9 +10,10 @@ from services import i18n
 from services.errors import AppError, InputError, user_message
 from services.financials import labels as L
 from services.financials import messages  # noqa: F401 - registers the fin.* texts
-from services.financials.extract import HEAD_PAGES, Extraction, LazyTexts, PageSource, extract, pymupdf_source
+from services.financials.extract import (HEAD_PAGES, Extraction, LazyTexts, PageSource, extract, pymupdf_source,
+                                        scan_order)
 from services.financials.model import ModelReport, build_messages, conflicts, located_pages_text, merge_model
-from services.financials.ocr import is_scanned, ocr_source
+from services.financials.ocr import image_only_pages, is_scanned, ocr_source
 
 
 @dataclass
@@ -123,6 +124,15 @@ def analyze(path: str | Path, *, name: str | None = None, conn=None, use_model: 
             else:
                 source = pymupdf_source(doc, texts)
             ext, sections = extract(source)
+            if not sections and not result.ocr_pages:
+                # Statements printed as images inside a text PDF: OCR the image-only pages and look again.
+                pages = image_only_pages(texts, scan_order(len(texts)))
+                if pages:
+                    try:
+                        source, result.ocr_pages = ocr_source(doc, list(texts), only=pages)
+                        ext, sections = extract(source)
+                    except Exception as exc:  # noqa: BLE001 - OCR missing: keep the text-layer result
+                        result.notices.append(("fin.warn.ocr_unavailable", {"detail": str(exc)[:200]}))
             result.extraction = ext
             prompt_body, result.prompt_pages = located_pages_text(
                 source, ext, sections, lang, _prompt_budget(conn, lang) if use_model and conn is not None else None)
