@@ -60,7 +60,7 @@ class Writer:
 
 def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司", code="600123", short="测试科技", year=2021,
               bank=False, break_balance_after=None, equity_off_by=None, scanned=False, filler_pages=3,
-              injection=None, loss=False, plain_notes=False) -> Path:
+              injection=None, loss=False, plain_notes=False, statements=True) -> Path:
     """A Chinese annual report: cover, profile, key figures, consolidated and parent statements.
 
     Figures (in the stated unit): revenue 1,000,000.00, cost 600,000.00 (absent for a bank), net profit
@@ -82,13 +82,18 @@ def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司
         w.text(injection)
     w.text("七、近三年主要会计数据和财务指标")
     w.text("主要会计数据")
+    w.text(f"单位：{unit} 币种：人民币", x=420)
     w.line("营业收入", ("1,000,000.00", "900,000.00", "800,000.00"))
     w.line("归属于上市公司股东的净利润", ("100,000.00", "90,000.00", "80,000.00"))
+    w.line("总资产", ("5,000,000.00", "4,500,000.00", "4,000,000.00"))
     for i in range(filler_pages):
         w.new_page()
         w.text(f"第{i + 3}节 经营情况讨论与分析：营业收入、营业成本、资产总计等均见财务报表。")
         w.text(f"DECOY-PAGE-{i + 3} 本页不应发送给模型")
     cols = lambda a, b, c=None: (a, b, c)  # noqa: E731
+    if not statements:
+        doc.save(path)
+        return path
     if plain_notes:  # a 附注 column of bare numbers, which look like amounts
         original_line = w.line
 

@@ -83,6 +83,16 @@ def test_note_column_of_bare_numbers_is_not_an_amount_column(tmp_path):
     assert f["total_liabilities"].value == 2_000_000.0
 
 
+def test_key_figures_table_when_the_statements_cannot_be_read(tmp_path):
+    r = analyze(cn_report(tmp_path / "odd.pdf", unit="万元", statements=False))
+    f = r.extraction.fields
+    assert f["revenue"].value == 1_000_000.0 * 1e4 and f["revenue"].page == 2 and f["revenue"].status == "verified"
+    assert f["net_profit_attributable"].value == 100_000.0 * 1e4
+    assert f["total_assets"].value == 5_000_000.0 * 1e4 and "主要会计数据" in f["total_assets"].note
+    assert f["total_liabilities"].status == "missing" and f["operating_cost"].status == "missing"
+    assert any("不是财务报告" in w for w in r.warnings("zh"))
+
+
 def test_thousands_unit(tmp_path):
     r = analyze(cn_report(tmp_path / "k.pdf", unit="千元"))
     assert r.extraction.fields["total_assets"].value == 5_000_000_000.0

@@ -445,11 +445,44 @@ def extract(source: PageSource) -> tuple[Extraction, list[Section]]:
                     fig.note = "empty in the report-period column"
         (ext.fields if name in L.FIELDS else ext.extra)[name] = fig
 
+    _fill_from_key_figures(source, ext)
     _fill_derived(ext)
     ext.checks = identity_checks(ext)
     if not chosen:
         ext.warnings.append(("fin.warn.no_statements", {}))
     return ext, list(chosen.values())
+
+
+_KEY_FIGURE_ITEMS = {
+    "revenue": ("营业收入",),
+    "net_profit_attributable": ("归属于上市公司股东的净利润", "归属于母公司股东的净利润", "归属于本行股东的净利润"),
+    "total_assets": ("总资产", "资产总额", "资产总计"),
+}
+
+
+def _fill_from_key_figures(source: PageSource, ext: Extraction) -> None:
+    """Figures the statements did not give, read from the 主要会计数据 table (an unusual statement layout)."""
+    pages = ext.located.get("key_figures")
+    missing = [k for k in _KEY_FIGURE_ITEMS if ext.fields.get(k, Figure()).status == "missing"]
+    if not pages or not missing:
+        return
+    rows = [r for p in pages for r in source.rows(p)]
+    unit = detect_unit(rows, ext.language) or (1.0, "元")
+    columns = _current_column(rows)
+    for key in missing:
+        for row in rows:
+            if row.amounts and L.normalize(row.label) in _KEY_FIGURE_ITEMS[key]:
+                raw, value = _value_in_column(row, columns.get(row.page))
+                if value is None:
+                    continue
+                ok = number_on_page(raw, source.texts[row.page - 1])
+                ext.fields[key] = Figure(value=round(value * unit[0], 2), page=row.page, raw=raw,
+                                         source_text=_source_line(LineHit(0, row, row.label, raw, value)),
+                                         status="verified" if ok else "unverified",
+                                         note="from the key-figures table (主要会计数据); statement not read")
+                break
+    if ext.unit_multiplier is None:
+        ext.unit_multiplier, ext.unit_label = unit
 
 
 def _source_line(hit: LineHit) -> str:
