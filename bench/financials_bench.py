@@ -29,7 +29,7 @@ from services.financials.service import analyze  # noqa: E402
 
 def synthetic(pages: int, folder: Path) -> Path:
     """A Chinese report padded with prose pages to the given length."""
-    from tests.fin_pdfs import cn_report
+    from tests.test_financials_pdfs import cn_report
     return cn_report(folder / f"synthetic_{pages}p.pdf", filler_pages=pages - 9)
 
 

@@ -13,7 +13,7 @@ from services.financials import export
 from services.financials.extract import _current_column, _value_in_column, find_sections, pymupdf_source
 from services.financials.layout import parse_amount
 from services.financials.service import analyze, analyze_many
-from tests.fin_pdfs import cn_report, en_10k, text_pdf
+from tests.test_financials_pdfs import cn_report, en_10k, text_pdf
 
 
 def fields(result):

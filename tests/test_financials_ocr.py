@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from services.financials.service import analyze
-from tests.fin_pdfs import cn_scanned_mini
+from tests.test_financials_pdfs import cn_scanned_mini
 
 
 def test_scanned_report_is_read_by_ocr(tmp_path):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from tests.fin_pdfs import cn_report, en_10k
+from tests.test_financials_pdfs import cn_report, en_10k
 
 ROOT = Path(__file__).resolve().parents[1]
 

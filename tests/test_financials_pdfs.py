@@ -1,4 +1,4 @@
-"""Small synthetic annual reports drawn with PyMuPDF, with the traps real reports contain."""
+"""Small synthetic annual reports drawn with PyMuPDF, with the traps real reports contain (helpers, no tests)."""
 from __future__ import annotations
 
 from pathlib import Path
