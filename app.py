@@ -14,6 +14,7 @@ PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
     ("pages/chatbi.py", __import__("services.chatbi.messages") and "page.chatbi", ":material/query_stats:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/financials.py", "fin.title", ":material/account_balance:"),
 ]
 
 with st.sidebar:
