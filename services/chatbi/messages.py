@@ -5,7 +5,6 @@ from services import i18n
 
 i18n.register({
     # page
-    "page.chatbi": {"zh": "数据问答", "en": "ChatBI"},
     "bi.title": {"zh": "数据问答 ChatBI", "en": "ChatBI: ask your data"},
     "bi.intro": {"zh": "上传 CSV / Excel 文件（可多个，Excel 每个工作表都会载入）或连接数据库，用中文或英文提问。"
                        "模型只写只读 SQL，查询在本地 DuckDB 中安全执行。",
