@@ -347,7 +347,9 @@ def paragraphs(text: str, *, max_chars: int = 1500) -> Segmentation:
             continue
         s = carry if carry is not None else start
         carry = None
-        if merged and end - merged[-1][0] <= max_chars and len(text[merged[-1][0]:merged[-1][1]].strip()) < 60:
+        previous = text[merged[-1][0]:merged[-1][1]].strip() if merged else ""
+        if merged and end - merged[-1][0] <= max_chars and len(previous) < 60 and \
+                not re.search(r"[。.;；:：!?！？]$", previous):
             merged[-1][1] = end
         else:
             merged.append([s, end])
