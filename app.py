@@ -13,6 +13,7 @@ lang = session.lang()
 PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/contracts.py", __import__("services.contracts.messages") and "contract.title", ":material/gavel:"),
 ]
 
 with st.sidebar:

@@ -235,11 +235,12 @@ def plan_batches(clauses: list, flagged: set[str], budget_tokens: int,
     from services.llm import estimate_tokens
 
     batches: list[list] = []
+    alone: list[list] = []
     current: list = []
     used = 0
     for c in clauses:
         if c.id in flagged:
-            batches.append([c])
+            alone.append([c])
             continue
         cost = min(estimate_tokens(c.text), budget_tokens) + OUTPUT_TOKENS_PER_CLAUSE + 30
         if current and (used + cost > budget_tokens or len(current) >= max_per_batch):
@@ -249,24 +250,24 @@ def plan_batches(clauses: list, flagged: set[str], budget_tokens: int,
         used += cost
     if current:
         batches.append(current)
-    return batches
+    return batches + alone
 
 
-def _batch_budget(conn) -> int:
+def _batch_budget(conn, context_window: int | None = None) -> int:
     from services import providers
 
-    window = providers.model_info(conn).context_window
+    window = context_window or providers.model_info(conn).context_window
     # The JSON-schema instruction and the system prompt take roughly 900 tokens.
     return max(600, int(window * PROMPT_SHARE) - 900)
 
 
 def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, names: PartyNames, lang: str,
-                      flagged: set[str], progress: Progress | None = None) -> tuple[dict[str, ClauseAssessment],
-                                                                                      int, set[str], int]:
+                      flagged: set[str], progress: Progress | None = None, context_window: int | None = None,
+                      ) -> tuple[dict[str, ClauseAssessment], int, set[str], int]:
     """Model results per clause id, how many named unknown ids, which clauses were cut short, batch count."""
     from services import llm
 
-    budget = _batch_budget(conn)
+    budget = _batch_budget(conn, context_window)
     batches = plan_batches(seg.clauses, flagged, budget)
     system = _system_prompt(contract_type, side, names, lang)
     preamble = seg.preamble[:400]
@@ -312,7 +313,8 @@ def _looks_like_contract(text: str) -> bool:
 
 
 def analyse_text(text: str, *, contract_type: str = "lease", side: str = "b", conn=None, lang: str = "zh",
-                 file: str = "contract", progress: Progress | None = None) -> ContractReport:
+                 file: str = "contract", progress: Progress | None = None,
+                 context_window: int | None = None) -> ContractReport:
     """Review contract text for one side; conn=None runs only the segmentation, rules and checklist."""
     if contract_type not in CONTRACT_TYPES:
         raise AppError("contract.error.bad_type", kind=contract_type, choices=", ".join(CONTRACT_TYPES))
@@ -334,7 +336,7 @@ def analyse_text(text: str, *, contract_type: str = "lease", side: str = "b", co
     model_name = ""
     if conn is not None:
         model_results, dropped, truncated, n_batches = assess_with_model(
-            conn, seg, contract_type, side, names, lang, set(flagged), progress)
+            conn, seg, contract_type, side, names, lang, set(flagged), progress, context_window)
         model_name = f"{conn.provider}/{conn.model}"
         if n_batches > 3:
             notes.append(("contract.note.long", {"count": len(seg.clauses), "batches": n_batches}))
