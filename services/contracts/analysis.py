@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -289,8 +289,12 @@ def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, na
         ids = [c.id for c in batch]
         head = f"<preamble>\n{neutralise(preamble)}\n</preamble>\n" if preamble and batch[0].id not in flagged else ""
         user = (f"{head}Clause ids in this message: {', '.join(ids)}\n\n" + "\n\n".join(blocks))
+        # Room for every clause's answer: a provider's default output limit (512 on the local model) would cut
+        # the JSON of a full batch short.
+        wanted = OUTPUT_TOKENS_PER_CLAUSE * len(batch) + 200
+        call_conn = conn if (conn.max_tokens or 0) >= wanted else replace(conn, max_tokens=wanted)
         try:
-            answer = llm.structured(conn, [{"role": "user", "content": user}], BatchAssessment, system=system,
+            answer = llm.structured(call_conn, [{"role": "user", "content": user}], BatchAssessment, system=system,
                                     lang=lang)
         except AppError as exc:
             if exc.key == "error.structured":
