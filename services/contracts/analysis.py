@@ -302,7 +302,7 @@ def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, na
             raise
         allowed = set(ids)
         for r in answer.results:
-            cid = r.clause_id.strip()
+            cid = _match_id(r.clause_id, batch)
             if cid not in allowed:
                 dropped += 1
                 continue
@@ -310,6 +310,15 @@ def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, na
     if progress:
         progress(len(batches), len(batches))
     return results, dropped, truncated, len(batches)
+
+
+def _match_id(given: str, batch: list) -> str:
+    """The batch clause a result names: its exact id, or the id followed by the clause title ("第二条 租金")."""
+    given = given.strip()
+    for c in batch:
+        if given == c.id or (c.title and re.sub(r"\s+", "", given) == re.sub(r"\s+", "", c.id + c.title)):
+            return c.id
+    return given
 
 
 def _looks_like_contract(text: str) -> bool:

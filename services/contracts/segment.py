@@ -328,6 +328,10 @@ def _part_heading(text: str, mk: _Marker, limit: int) -> str:
     return re.sub(r"\s+", " ", text[mk.start:end]).strip()[:120]
 
 
+# Lines that are only a page number, a lone clause number or a filing footer: never a paragraph's title.
+_STRAY = re.compile(r"^\s*(\d+(\.\d+)*\.?|(\([a-z]\)\s*)+|Source:.*|-?\s*\d+\s*-?)\s*$")
+
+
 def paragraphs(text: str, *, max_chars: int = 1500) -> Segmentation:
     """Fallback for contracts without numbering: blank-line paragraphs (short heading lines join the next one)."""
     text = normalise(text)
@@ -363,8 +367,8 @@ def paragraphs(text: str, *, max_chars: int = 1500) -> Segmentation:
         span = text[start:end]
         lead = len(span) - len(span.lstrip())
         s, e = start + lead, start + len(span.rstrip())
-        first_line = text[s:e].split("\n", 1)[0].strip()
-        title = first_line if len(first_line) <= 30 and "\n" in text[s:e] else ""
+        lines = [ln.strip() for ln in text[s:e].split("\n") if ln.strip() and not _STRAY.match(ln)]
+        title = lines[0] if len(lines) > 1 and len(lines[0]) <= 30 else ""
         clauses.append(Clause(f"P{i}", title, text[s:e], s, e, str(i)))
     return Segmentation(clauses=clauses, method="paragraphs", scheme="paragraphs", text=text,
                         notes=["no_numbering"])
