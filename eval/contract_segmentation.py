@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from services.contracts.segment import segment_text  # noqa: E402
+from services.contracts.segment import paragraphs, segment_text  # noqa: E402
 
 # ../shared/data next to the repository; SHARED_DATA points elsewhere (e.g. from a git worktree).
 DATA = Path(os.environ.get("SHARED_DATA", ROOT / ".." / "shared" / "data")) / "contracts"
@@ -64,16 +64,17 @@ def _squash_map(text: str) -> tuple[str, list[int]]:
     return "".join(chars), offsets
 
 
-def cuad_boundaries(data: Path = DATA) -> dict:
+def cuad_boundaries(data: Path = DATA, segmenter=segment_text) -> dict:
     """How often a lawyer-annotated CUAD clause lies inside one segment rather than being cut by a boundary."""
     rows = list(csv.DictReader((data / "en" / "cuad_master_clauses_subset.csv").open(encoding="utf-8")))
     per_doc = []
+    tightness: list[float] = []
     for row in rows:
         path = data / "en" / (Path(row["Filename"]).stem + ".txt")
         if not path.exists():
             continue
         raw = path.read_text(encoding="utf-8", errors="replace")
-        seg = segment_text(raw)
+        seg = segmenter(raw)
         text = seg.text
         squashed, offsets = _squash_map(text)
         bounds = [(0, seg.clauses[0].start if seg.clauses else len(text))]
@@ -99,8 +100,11 @@ def cuad_boundaries(data: Path = DATA) -> dict:
                     continue
                 located += 1
                 start, end = offsets[pos], offsets[pos + len(key) - 1]
-                if any(s <= start and end < e for s, e in bounds):
+                home = [(s, e) for s, e in bounds if s <= start and end < e]
+                if home:
                     inside += 1
+                    s, e = home[0]
+                    tightness.append(len(key) / max(1, len(re.sub(r"\s+", "", text[s:e]))))
         tops = sorted({int(c.number.split(".")[0]) for c in seg.clauses if c.number and c.number[0].isdigit()})
         continuity = len(tops) / max(tops) if tops else 0.0
         lengths = [len(c.text) for c in seg.clauses]
@@ -125,6 +129,9 @@ def cuad_boundaries(data: Path = DATA) -> dict:
         "excerpts_located": located,
         "excerpts_inside_one_segment": inside,
         "inside_rate": round(inside / located, 3) if located else None,
+        # Share of its segment an annotated excerpt fills (1.0 = the segment is exactly the lawyer's clause);
+        # guards against a trivially "perfect" inside-rate from one giant segment.
+        "median_excerpt_share_of_segment": round(statistics.median(tightness), 3) if tightness else None,
         "median_top_level_continuity": statistics.median(d["top_level_continuity"] for d in numbered) if numbered else None,
         "per_document": per_doc,
     }
@@ -137,7 +144,8 @@ def main() -> int:
     if not DATA.exists():
         print(f"skipped: {DATA} is absent (real contracts live in ../shared/data)")
         return 0
-    result = {"lease": lease_exactness(), "cuad": cuad_boundaries()}
+    result = {"lease": lease_exactness(), "cuad": cuad_boundaries(),
+              "cuad_paragraph_baseline": cuad_boundaries(segmenter=paragraphs)}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -147,8 +155,13 @@ def main() -> int:
     cuad = result["cuad"]
     print(f"CUAD: {cuad['documents']} contracts ({cuad['numbered']} by numbering, {cuad['paragraph_fallback']} by "
           f"paragraphs); {cuad['excerpts_inside_one_segment']}/{cuad['excerpts_located']} annotated excerpts inside "
-          f"one segment ({cuad['inside_rate']}); median top-level numbering continuity "
+          f"one segment ({cuad['inside_rate']}); median share of its segment an excerpt fills "
+          f"{cuad['median_excerpt_share_of_segment']}; median top-level numbering continuity "
           f"{cuad['median_top_level_continuity']}")
+    base = result["cuad_paragraph_baseline"]
+    print(f"baseline (blank-line paragraphs, no numbering): {base['excerpts_inside_one_segment']}/"
+          f"{base['excerpts_located']} inside one segment ({base['inside_rate']}); median share "
+          f"{base['median_excerpt_share_of_segment']}")
     print(f"{'file':60} {'method':10} {'clauses':>7} {'median':>6} {'contin':>6} {'inside':>9}")
     for d in cuad["per_document"]:
         print(f"{d['file']:60} {d['method']:10} {d['clauses']:7} {d['median_chars']:6} {d['top_level_continuity']:6} "
