@@ -10,6 +10,7 @@ from services.contracts.analysis import plan_batches
 from services.contracts.segment import segment_text
 from services.llm import estimate_tokens
 from services.providers.replay import script_for
+from tests.test_contract_segment import contracts_data  # noqa: F401  (fixture)
 
 LEASE = """房屋租赁合同
 出租方（甲方）：某某房屋租赁有限公司
@@ -171,8 +172,8 @@ def test_non_contract_text_is_said_to_be_so():
     assert any("不像合同" in n for n in report.note_texts("zh"))
 
 
-def test_lease_sample_rules_agree_with_the_hand_reading(shared_data):
-    path = shared_data / "contracts" / "zh" / "lease_sample_01.txt"
+def test_lease_sample_rules_agree_with_the_hand_reading(contracts_data):
+    path = contracts_data / "zh" / "lease_sample_01.txt"
     expected = json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
     report = analyse_text(path.read_text(encoding="utf-8"), contract_type="lease", side="b")
     want_high = {c["id"] for c in expected["clauses"] if c["risk_for_lessee"] == "high"}

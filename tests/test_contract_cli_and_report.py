@@ -9,6 +9,7 @@ import pytest
 from services.cli import main
 from services.contracts import analyse_text
 from services.contracts.report import highlighted_html, summary_figure, to_docx, to_markdown
+from tests.test_contract_segment import contracts_data  # noqa: F401  (fixture)
 
 LEASE = ("房屋租赁合同\n出租方（甲方）：甲公司\n承租方（乙方）：李四\n\n第一条 房屋\n甲方将房屋出租给乙方。\n"
          "第二条 押金\n乙方应于签约时支付押金人民币9000元（相当于三个月租金）。甲方有权根据房屋情况扣除押金，剩余部分于退租后60日内退还。\n"
@@ -26,8 +27,8 @@ def write_docx(path, paragraphs):
 
 
 def write_pdf(path, text):
-    import fitz
-    doc = fitz.open()
+    import pymupdf
+    doc = pymupdf.open()
     page = doc.new_page()
     page.insert_text((72, 72), text, fontsize=11)
     doc.save(path)
@@ -117,8 +118,8 @@ def test_exports_escape_and_colour():
     assert sum(sum(bar.y) for bar in fig.data) == len(report.clauses)
 
 
-def test_cuad_contract_without_model(shared_data, capsys):
-    path = next((shared_data / "contracts" / "en").glob("Gopage*.txt"))
+def test_cuad_contract_without_model(contracts_data, capsys):
+    path = next((contracts_data / "en").glob("Gopage*.txt"))
     assert main(["contract", str(path), "--party", "neutral", "--type", "other", "--no-llm", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data["clauses"]) > 20

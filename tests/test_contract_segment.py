@@ -10,7 +10,17 @@ import pytest
 
 from services.contracts.segment import paragraphs, roman_number, segment_text, zh_number
 
+# ../shared/data beside the project; SHARED_DATA overrides it (e.g. when the checkout is a git worktree).
 DATA = Path(os.environ.get("SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+
+
+@pytest.fixture
+def contracts_data() -> Path:
+    """The real contracts folder; the test skips, saying why, when it is absent."""
+    folder = DATA / "contracts"
+    if not folder.is_dir():
+        pytest.skip(f"real contracts not present at {folder} (../shared/data beside the project, or $SHARED_DATA)")
+    return folder
 
 
 def ids(seg):
@@ -120,10 +130,8 @@ def test_paragraphs_of_empty_text():
 
 
 @pytest.fixture
-def lease_text():
-    path = DATA / "contracts" / "zh" / "lease_sample_01.txt"
-    if not path.exists():
-        pytest.skip(f"real contracts not present at {path.parent} (../shared/data is outside the repository)")
+def lease_text(contracts_data):
+    path = contracts_data / "zh" / "lease_sample_01.txt"
     return path.read_text(encoding="utf-8"), json.loads(path.with_suffix(".expected.json").read_text(encoding="utf-8"))
 
 
@@ -139,10 +147,8 @@ def test_lease_sample_segmented_exactly(lease_text):
     assert seg.preamble.startswith("房屋租赁合同") and seg.tail.startswith("甲方（盖章）")
 
 
-def test_cuad_contracts_segmented_by_their_numbering():
-    folder = DATA / "contracts" / "en"
-    if not folder.exists():
-        pytest.skip(f"CUAD contracts not present at {folder}")
+def test_cuad_contracts_segmented_by_their_numbering(contracts_data):
+    folder = contracts_data / "en"
     path = next(folder.glob("Deltathree*.txt"))
     seg = segment_text(path.read_text(encoding="utf-8"))
     assert seg.method == "numbered"
