@@ -180,3 +180,19 @@ def test_lease_sample_rules_agree_with_the_hand_reading(contracts_data):
     got_high = {c.id for c in report.clauses if c.risk == "high"}
     assert want_high <= got_high
     assert got_high - want_high == set()
+
+
+def test_a_hundred_page_contract_is_reviewed_in_many_batches(replay_conn):
+    body = "乙方应当按照甲方的要求履行本条约定的义务，并承担相应的费用。" * 8
+    text = "租赁合同\n" + "\n".join(f"第{n}条 条款{n}\n{body}" for n in range(1, 401))  # ~100k characters
+    seg = segment_text(text)
+    assert len(seg.clauses) == 400 and seg.clauses[-1].id == "第400条"
+    from services.contracts.analysis import _batch_budget
+    n_batches = len(plan_batches(seg.clauses, set(), _batch_budget(None, 32_768)))
+    conn = replay_conn([json.dumps({"results": []})] * n_batches)
+    seen = []
+    report = analyse_text(text, contract_type="lease", side="b", conn=conn, context_window=32_768,
+                          progress=lambda done, total: seen.append((done, total)))
+    assert len(script_for(conn.replay_path).requests) == n_batches == 50
+    assert seen[0] == (0, 50) and seen[-1] == (50, 50)
+    assert any("分 50 批分析" in n for n in report.note_texts("zh"))

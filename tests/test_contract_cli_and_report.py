@@ -134,3 +134,24 @@ def test_other_types_have_their_checklists(tmp_path, capsys, party, kind):
     assert main(["contract", str(path), "--party", party, "--type", kind, "--no-llm", "--json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert len(data["missing"]) >= 4 and data["party"] == party
+
+
+def test_scanned_contract_is_read_by_ocr(tmp_path, capsys):
+    import pymupdf
+    # A page of text rendered to an image and put into a PDF with no text layer, as a scanner would.
+    src = pymupdf.open()
+    page = src.new_page(width=420, height=220)
+    page.insert_text((30, 50), "1. Rent. The Tenant pays 900 dollars monthly.", fontsize=14)
+    page.insert_text((30, 90), "2. Repairs. The Landlord shall repair the roof.", fontsize=14)
+    page.insert_text((30, 130), "3. Term. The lease lasts one year.", fontsize=14)
+    pix = page.get_pixmap(dpi=200)
+    scan = pymupdf.open()
+    scan.new_page(width=420, height=220).insert_image(pymupdf.Rect(0, 0, 420, 220), pixmap=pix)
+    path = tmp_path / "scan.pdf"
+    scan.save(path)
+    assert main(["contract", str(path), "--party", "lessee", "--type", "lease", "--no-llm", "--json",
+                 "--lang", "en"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert any("OCR" in n for n in data["summary"]["notes"])
+    assert [c["id"] for c in data["clauses"]] == ["1", "2", "3"]
+    assert "landlord_repair" not in {m["item"] for m in data["missing"]}

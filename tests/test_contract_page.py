@@ -80,3 +80,36 @@ def test_page_keeps_the_last_report_when_the_model_fails(tmp_path):
     assert not at.exception
     assert at.error and "回放文件" in at.error[0].value
     assert at.session_state["contract.report"] is first
+
+
+def test_page_reads_an_uploaded_docx(tmp_path):
+    from io import BytesIO
+
+    from docx import Document
+    doc = Document()
+    for line in LEASE.split("\n"):
+        doc.add_paragraph(line)
+    buffer = BytesIO()
+    doc.save(buffer)
+    at = page(tmp_path).run()
+    at.file_uploader(key="contract.file").set_value(
+        ("lease.docx", buffer.getvalue(),
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+    at.toggle(key="contract.use_model").set_value(False)
+    at.button(key="contract.run").click().run()
+    assert not at.exception, at.exception
+    report = at.session_state["contract.report"]
+    assert report.file == "lease.docx" and [c.id for c in report.clauses] == ["第一条", "第二条", "第三条"]
+
+
+def test_page_rejects_a_broken_upload_without_losing_the_report(tmp_path):
+    at = page(tmp_path).run()
+    at.text_area(key="contract.pasted").set_value(LEASE)
+    at.toggle(key="contract.use_model").set_value(False)
+    at.button(key="contract.run").click().run()
+    first = at.session_state["contract.report"]
+    at.file_uploader(key="contract.file").set_value(("bad.pdf", b"%PDF-1.4 broken", "application/pdf"))
+    at.button(key="contract.run").click().run()
+    assert not at.exception
+    assert at.error and "bad.pdf" in at.error[0].value
+    assert at.session_state["contract.report"] is first

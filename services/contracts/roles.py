@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 CONTRACT_TYPES = ("lease", "labour", "purchase", "service", "nda", "other")
 SIDES = ("a", "b", "agency", "neutral")
@@ -77,7 +78,7 @@ def role_name(side: str, contract_type: str) -> str:
     return a if side == "a" else b if side == "b" else side
 
 
-@dataclass
+@dataclass(frozen=True)
 class PartyNames:
     """How the text refers to role A and role B (甲方/乙方 plus role words)."""
 
@@ -86,17 +87,22 @@ class PartyNames:
 
     def side_of(self, text: str) -> str | None:
         """Which side is named first in text, or None."""
-        pattern = "|".join(re.escape(w) for w in sorted(self.a_words + self.b_words, key=len, reverse=True))
-        m = re.search(pattern, text)
+        m = self._any_name().search(text)
         if not m:
             return None
         return "a" if m.group(0) in self.a_words else "b"
 
+    @lru_cache(maxsize=16)
+    def _any_name(self) -> re.Pattern[str]:
+        return re.compile("|".join(re.escape(w) for w in sorted(self.a_words + self.b_words, key=len, reverse=True)))
+
+    @lru_cache(maxsize=256)
     def gap(self, n: int, stop: str = "。；") -> str:
         """A regex for up to n characters that do not name either party (so a right is tied to the nearest name)."""
         names = "|".join(re.escape(w) for w in self.a_words + self.b_words)
         return f"(?:(?!{names})[^{stop}]){{0,{n}}}"
 
+    @lru_cache(maxsize=64)
     def pattern(self, side: str) -> str:
         """A regex alternative matching the side's names."""
         words = self.a_words if side == "a" else self.b_words

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from services.contracts.roles import ROLES, PartyNames
 from services.contracts.segment import Clause, zh_number
@@ -248,6 +249,7 @@ def one_sided_findings(clauses: list[Clause], names: PartyNames, contract_type: 
     return _dedupe(findings)
 
 
+@lru_cache(maxsize=512)
 def _fill(template: str, names: PartyNames, side: str) -> str:
     """Put the side's names into a rule; '{X}[^。；]{0,n}' becomes the side's name then n characters naming no party."""
     pattern = re.sub(r"\{X\}\[\^。；\]\{0,(\d+)\}", lambda m: names.pattern(side) + names.gap(int(m.group(1))), template)
