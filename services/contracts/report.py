@@ -29,7 +29,8 @@ def to_markdown(report: ContractReport, lang: str | None = None) -> str:
              "", f"_{t('contract.report.disclaimer')}_", "", f"## {t('contract.report.summary')}", ""]
     lines.append("- " + t("contract.clauses_found", count=s["clauses"], method=t(f"contract.method.{report.method}")))
     lines.append("- " + t("contract.report.by_risk", **s["by_risk"]))
-    parts = "，".join(f"{report.favours_label('' if k == 'unknown' else k, lang)} {v}"
+    comma, colon = ("，", "：") if lang == "zh" else (", ", ": ")
+    parts = comma.join(f"{report.favours_label('' if k == 'unknown' else k, lang)} {v}"
                      for k, v in s["by_favours"].items())
     lines.append("- " + t("contract.report.by_favours", parts=parts))
     if report.model:
@@ -43,14 +44,14 @@ def to_markdown(report: ContractReport, lang: str | None = None) -> str:
     if not top:
         lines.append(t("contract.no_risks"))
     for c in top:
-        lines.append(f"- **{c.id} {c.title}**（{_risk(report, c.risk, lang)}）：{_md_cell(c.reason)}")
+        lines.append(f"- **{c.id} {c.title}** ({_risk(report, c.risk, lang)}){colon}{_md_cell(c.reason)}")
         if c.suggestion:
-            lines.append(f"  - {t('contract.col.suggestion')}：{_md_cell(c.suggestion)}")
+            lines.append(f"  - {t('contract.col.suggestion')}{colon}{_md_cell(c.suggestion)}")
     one_sided = report.one_sided()
     if one_sided:
         lines += ["", f"## {t('contract.one_sided')}", ""]
         for f in one_sided:
-            lines.append(f"- {'、'.join(f.clause_ids)}：{report.finding_text(f, lang)}")
+            lines.append(f"- {comma.join(f.clause_ids)}{colon}{report.finding_text(f, lang)}")
     lines += ["", f"## {t('contract.missing')}", ""]
     missing = report.missing_texts(lang)
     lines += [f"- {m}" for m in missing] or [t("contract.none_missing")]
@@ -59,8 +60,8 @@ def to_markdown(report: ContractReport, lang: str | None = None) -> str:
                                                                 "suggestion", "flags")) + " |",
               "|" + "---|" * 7]
     for c in report.clauses:
-        flags = "；".join(i18n.t(f"contract.flag.{f}", lang) for f in c.flags)
-        notes = "；".join(c.rule_notes)
+        flags = "; ".join(i18n.t(f"contract.flag.{f}", lang) for f in c.flags)
+        notes = "; ".join(c.rule_notes)
         reason = c.reason if all(n in c.reason for n in c.rule_notes) else f"{c.reason} [{notes}]"
         lines.append("| " + " | ".join(_md_cell(x) for x in (
             c.id, c.title, report.favours_label(c.favours, lang), _risk(report, c.risk, lang), reason,

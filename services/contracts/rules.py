@@ -364,7 +364,7 @@ CHECKLIST: dict[str, list[tuple[str, str]]] = {
         ("ip", r"知识产权|著作权|成果归属|intellectual property|ownership"),
         ("confidentiality", r"保密|confidential"),
         ("liability_cap", r"责任[^。；]{0,6}(限额|上限|限制)|赔偿[^。；]{0,6}上限|limitation of liability|cap on liability|"
-                          r"shall not exceed"),
+                          r"(shall|will) not exceed|cap on (monetary )?damages|aggregate liability"),
         ("termination", r"解除|终止|terminat"),
         ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law"),
     ],
