@@ -125,5 +125,17 @@ def party_names(text: str, contract_type: str) -> PartyNames:
     else:
         a_words.append("甲方")
         b_words.append("乙方")
-    # English defined terms: (the "Landlord"), ("Company") ...
+    if contract_type == "other":
+        # English defined terms name the two parties in order: ("Licensor") … ("Licensee").
+        defined = [d for d in _DEFINED.findall(head) if d not in _NOT_PARTIES]
+        defined = list(dict.fromkeys(defined))
+        if len(defined) >= 2:
+            a_words.append(defined[0])
+            b_words.append(defined[1])
     return PartyNames(tuple(dict.fromkeys(a_words)), tuple(dict.fromkeys(b_words)))
+
+
+_DEFINED = re.compile(r"\((?:the\s+|each\s+a\s+|hereinafter\s+)?[\"“]([A-Z][A-Za-z\-]+(?: [A-Z][A-Za-z\-]+){0,2})[\"”]")
+_NOT_PARTIES = {"Agreement", "Effective Date", "Parties", "Party", "Territory", "Term", "Products", "Product",
+                "Services", "Content", "Confidential Information", "Affiliate", "Affiliates", "Exhibit", "Schedule",
+                "Addendum", "Amendment", "Work", "Marks", "Trademarks", "Programs", "Customers"}

@@ -333,7 +333,7 @@ CHECKLIST: dict[str, list[tuple[str, str]]] = {
         ("deposit_return", r"(押金|保证金)[^。]{0,60}(退还|返还)|return of (the )?(security )?deposit"),
         ("breach", r"违约|breach|default"),
         ("termination", r"解除|解约|终止|terminat"),
-        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law"),
+        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law|choice of law|jurisdiction|venue"),
     ],
     "labour": [
         ("job_and_place", r"工作内容|工作岗位|工作地点|岗位|position|duties|place of work"),
@@ -354,7 +354,7 @@ CHECKLIST: dict[str, list[tuple[str, str]]] = {
         ("risk_title", r"风险[^。；]{0,6}转移|所有权[^。；]{0,6}转移|risk of loss|title (shall )?pass"),
         ("warranty", r"质保|保修|售后|warrant"),
         ("breach", r"违约|breach|default|liquidated damages"),
-        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law"),
+        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law|choice of law|jurisdiction|venue"),
     ],
     "service": [
         ("scope", r"服务内容|服务范围|工作内容|scope of (work|services)|services"),
@@ -366,7 +366,7 @@ CHECKLIST: dict[str, list[tuple[str, str]]] = {
         ("liability_cap", r"责任[^。；]{0,6}(限额|上限|限制)|赔偿[^。；]{0,6}上限|limitation of liability|cap on liability|"
                           r"(shall|will) not exceed|cap on (monetary )?damages|aggregate liability"),
         ("termination", r"解除|终止|terminat"),
-        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law"),
+        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law|choice of law|jurisdiction|venue"),
     ],
     "nda": [
         ("definition", r"保密信息[^。；]{0,6}(是指|指|包括)|confidential information (means|shall mean|includes)"),
@@ -376,7 +376,7 @@ CHECKLIST: dict[str, list[tuple[str, str]]] = {
         ("return_destroy", r"(返还|归还|销毁)|return or destroy|destruction"),
         ("legal_disclosure", r"(法律|法院|政府)[^。；]{0,15}(要求|规定)[^。；]{0,10}披露|required by law|court order|subpoena"),
         ("remedies", r"违约|赔偿|禁令|injunctive|remedies|breach"),
-        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law"),
+        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law|choice of law|jurisdiction|venue"),
     ],
     "other": [
         ("parties", r"甲方|乙方|当事人|parties|between"),
@@ -385,7 +385,7 @@ CHECKLIST: dict[str, list[tuple[str, str]]] = {
         ("term", r"期限|有效期|term|effective"),
         ("breach", r"违约|breach|default"),
         ("termination", r"解除|终止|terminat"),
-        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law"),
+        ("disputes", r"争议|仲裁|法院|dispute|arbitration|governing law|choice of law|jurisdiction|venue"),
         ("notices", r"通知|送达|notice"),
     ],
 }
