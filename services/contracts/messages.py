@@ -138,6 +138,7 @@ MESSAGES = {
     "contract.rule.no_refund": {"zh": "已付款项在任何情况下不予退还。", "en": "Money paid is not refundable in any case."},
     "contract.rule.dispose_belongings": {"zh": "{who}可自行处置{other}的物品。", "en": "The {who} may dispose of the {other}'s belongings."},
     "contract.rule.total_exemption": {"zh": "{who}被免除全部责任。", "en": "The {who} is released from all liability."},
+    "contract.rule.preemptive_right": {"zh": "{who}享有优先权（如优先承租/购买）。", "en": "The {who} has a pre-emptive right (first refusal / renewal)."},
     "contract.rule.home_court": {"zh": "争议由{who}所在地法院管辖。", "en": "Disputes go to the court where the {who} is based."},
     "contract.rule.sole_discretion": {"zh": "{who}可自行决定或无需通知行事。", "en": "The {who} acts at its sole discretion or without notice."},
     "contract.rule.termination_imbalance": {

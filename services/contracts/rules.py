@@ -222,6 +222,8 @@ _ONE_SIDED = [
     ("no_refund", r"(不予退还|概不退还|均不退还|non-?refundable)", "medium"),
     ("dispose_belongings", r"{X}[^。；]{0,6}有权[^。；]{0,10}(自行)?处置", "medium"),
     ("total_exemption", r"{X}[^。；]{0,6}(不承担任何责任|概不负责|免除[^。；]{0,6}责任)", "high"),
+    ("preemptive_right", r"{X}[^。；]{0,10}(享有|有)[^。；]{0,6}优先(承租|购买|续租|续约)权|{X}[^.;]{0,30}right of first refusal",
+     "low"),
     ("home_court", r"(提交|由){X}[^。；]{0,6}所在地[^。；]{0,6}(人民)?法院", "low"),
     ("sole_discretion", r"{X}[^.;]{0,40}\b(in its sole discretion|at any time without (prior )?notice)", "medium"),
 ]
