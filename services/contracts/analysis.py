@@ -5,10 +5,11 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, create_model, field_validator
 
 from services import i18n
 from services.contracts import messages  # noqa: F401  (registers the texts)
@@ -20,6 +21,8 @@ from services.errors import AppError
 
 OUTPUT_TOKENS_PER_CLAUSE = 220  # reason + suggestion, Chinese, with JSON keys
 MAX_CLAUSES_PER_BATCH = 8
+REASON_CHARS = 80
+SUGGESTION_CHARS = 100
 PROMPT_SHARE = 0.75  # of the context window; the rest is the answer and the JSON-schema instruction
 
 Progress = Callable[[int, int], None]
@@ -31,8 +34,18 @@ class ClauseAssessment(BaseModel):
     clause_id: str = Field(description="the clause id exactly as given in the <clause id=...> tag")
     favours: str = Field(description="the party this clause favours: one of the role names given, or 'balanced'")
     risk: Literal["high", "medium", "low"] = Field(description="risk for the reviewing side")
-    reason: str = Field(default="", description="one or two plain sentences")
-    suggestion: str = Field(default="", description="replacement wording for medium/high risk, else empty")
+    # maxLength / maxItems bound what a grammar-constrained local model may generate; longer answers from other
+    # models are cut, never rejected.
+    reason: str = Field(default="", description="one or two plain sentences",
+                        json_schema_extra={"maxLength": REASON_CHARS})
+    suggestion: str = Field(default="", description="replacement wording for medium/high risk, else empty",
+                            json_schema_extra={"maxLength": SUGGESTION_CHARS})
+
+    @field_validator("reason", "suggestion", mode="before")
+    @classmethod
+    def _cut(cls, value: object, info) -> object:
+        limit = REASON_CHARS if info.field_name == "reason" else SUGGESTION_CHARS
+        return value[: limit * 2] if isinstance(value, str) else value
 
     @field_validator("risk", mode="before")
     @classmethod
@@ -45,7 +58,24 @@ class ClauseAssessment(BaseModel):
 class BatchAssessment(BaseModel):
     """The model's answer for one batch of clauses."""
 
-    results: list[ClauseAssessment]
+    results: list[ClauseAssessment] = Field(json_schema_extra={"maxItems": MAX_CLAUSES_PER_BATCH})
+
+
+@lru_cache(maxsize=256)
+def batch_schema(contract_type: str, ids: tuple[str, ...]) -> type[BatchAssessment]:
+    """The answer schema for one batch: ids and role names as enums, so a grammar-constrained model cannot stray.
+
+    Pydantic does not enforce these enums (other models' answers are normalised and checked by id instead)."""
+    role_a, role_b = ROLES[contract_type]
+    item = create_model(
+        "ClauseAssessment", __base__=ClauseAssessment,
+        clause_id=(str, Field(description="the clause id exactly as given in the <clause id=...> tag",
+                              json_schema_extra={"enum": list(ids)})),
+        favours=(str, Field(description="the party this clause favours",
+                            json_schema_extra={"enum": [role_a, role_b, "balanced"]})),
+    )
+    return create_model("BatchAssessment", __base__=BatchAssessment,
+                        results=(list[item], Field(json_schema_extra={"minItems": len(ids), "maxItems": len(ids)})))
 
 
 @dataclass
@@ -294,8 +324,8 @@ def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, na
         wanted = OUTPUT_TOKENS_PER_CLAUSE * len(batch) + 200
         call_conn = conn if (conn.max_tokens or 0) >= wanted else replace(conn, max_tokens=wanted)
         try:
-            answer = llm.structured(call_conn, [{"role": "user", "content": user}], BatchAssessment, system=system,
-                                    lang=lang)
+            answer = llm.structured(call_conn, [{"role": "user", "content": user}],
+                                    batch_schema(contract_type, tuple(ids)), system=system, lang=lang)
         except AppError as exc:
             if exc.key == "error.structured":
                 continue  # this batch keeps its rule results; the note says how many clauses lack a model result
