@@ -15,6 +15,7 @@ PAGES = [
     ("pages/financials.py", "page.financials", ":material/account_balance:"),
     ("pages/chatbi.py", "page.chatbi", ":material/query_stats:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/contracts.py", __import__("services.contracts.messages") and "contract.title", ":material/gavel:"),
 ]
 
 with st.sidebar:
