@@ -14,8 +14,8 @@ PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
     ("pages/financials.py", "page.financials", ":material/account_balance:"),
     ("pages/chatbi.py", "page.chatbi", ":material/query_stats:"),
+    ("pages/contracts.py", "page.contracts", ":material/gavel:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
-    ("pages/contracts.py", __import__("services.contracts.messages") and "contract.title", ":material/gavel:"),
 ]
 
 with st.sidebar:
