@@ -114,7 +114,7 @@ if minutes is not None:
     table = pd.DataFrame(editable_rows(minutes, L), columns=["id", "task", "owner", "due", "priority", "source",
                                                               "check"])
     edited = st.data_editor(
-        table, key="minutes.editor", num_rows="dynamic", hide_index=True, use_container_width=True,
+        table, key="minutes.editor", num_rows="dynamic", hide_index=True, width="stretch",
         column_config={
             "id": None,
             "task": st.column_config.TextColumn(t("minutes.col.task", L), required=True),
@@ -145,7 +145,7 @@ if minutes is not None:
                                         t("minutes.col.speaker", L): ln.speaker or "",
                                         t("minutes.col.time", L): ln.timestamp,
                                         t("minutes.col.text", L): ln.text} for ln in context]),
-                         hide_index=True, use_container_width=True)
+                         hide_index=True, width="stretch")
 
     columns = st.columns(3)
     stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", minutes.title)[:40] or "minutes"
@@ -166,9 +166,9 @@ if transcript is not None:
         if len(shares) > 1:
             chart = px.bar(x=list(shares.values()), y=list(shares), orientation="h",
                            labels={"x": t("minutes.page.speaking", L), "y": t("minutes.col.speaker", L)})
-            st.plotly_chart(chart, use_container_width=True, key="minutes.speaking")
+            st.plotly_chart(chart, width="stretch", key="minutes.speaking")
         st.dataframe(pd.DataFrame([{t("minutes.col.line", L): ln.number,
                                     t("minutes.col.speaker", L): ln.speaker or "",
                                     t("minutes.col.time", L): ln.timestamp,
                                     t("minutes.col.text", L): ln.text} for ln in transcript.lines]),
-                     hide_index=True, use_container_width=True, height=320)
+                     hide_index=True, width="stretch", height=320)
