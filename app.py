@@ -13,6 +13,7 @@ lang = session.lang()
 PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/minutes.py", __import__("services.minutes.messages") and "page.minutes", ":material/groups:"),
 ]
 
 with st.sidebar:
