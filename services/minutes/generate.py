@@ -20,7 +20,7 @@ register_messages()
 Progress = Callable[[float, str], None]
 
 MAX_PART_TOKENS = 24_000   # even with a huge context, parts this size keep the model attentive
-PROMPT_OVERHEAD = 900      # system prompt, schema and instructions
+PROMPT_OVERHEAD = 1000     # system prompt (~250 tokens), JSON schema (~560) and instructions
 MIN_PART_TOKENS = 400
 
 
