@@ -217,7 +217,7 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
         messages = [{"role": "user", "content": part_prompt(pieces, index, total, lang)}]
         schema = FullMinutes if total == 1 else PartMinutes
         try:
-            result = structured(conn, messages, schema, system=system)
+            result = structured(conn, messages, schema, system=system, lang=lang)
         except AppError as exc:
             if total == 1:
                 raise
@@ -292,7 +292,7 @@ def _reduce(conn, partials: list[PartMinutes], lang: str, system: str) -> Merged
             half = max(100, budget // 2)
             groups = [[t[:half] for t in texts[i:i + 2]] for i in range(0, len(texts), 2)]
         merged = [structured(conn, [{"role": "user", "content": merge_prompt(g, lang)}], MergedOverview,
-                             system=system) for g in groups]
+                             system=system, lang=lang) for g in groups]
         if len(merged) == 1:
             return merged[0]
         texts = [_render_partial(i, m, lang) for i, m in enumerate(merged, 1)]
