@@ -78,6 +78,7 @@ def test_minutes_cite_lines_and_flag_what_the_transcript_does_not_support(replay
     assert login.flags == [] and login.priority == "high" and login.owner == "李四"
     budget = tasks["跟进服务器扩容预算"]
     assert "not_in_line" in budget.flags          # line 1 says nothing about the budget
+    assert budget.suggested_line == 5             # line 5 does
     assert "owner_unknown" in budget.flags and budget.owner == "unassigned" and budget.suggested_owner == "赵六"
     assert any("重复" in w for w in minutes.warnings)
     assert seen[-1][0] == 1.0 and [f for f, _ in seen] == sorted(f for f, _ in seen)
@@ -207,6 +208,7 @@ def test_exports_markdown_docx_and_safe_csv(replay_conn):
     for heading in ("## 摘要", "## 讨论要点", "## 决定事项", "## 待办事项", "## 待解决问题"):
         assert heading in md
     assert "L4 · 张三 · 00:01:30" in md
+    assert "第 99 行在文字稿中不存在" in md
     assert "| 更新用户手册 | 王五 | 下周一 | 中 |" in md
 
     import docx

@@ -27,6 +27,8 @@ def flag_texts(item: ActionItem | Decision, lang: str) -> list[str]:
             out.append(i18n.t("minutes.flag.owner_unknown", lang, owner=getattr(item, "suggested_owner", "")))
         else:
             out.append(i18n.t(f"minutes.flag.{flag}", lang, line=item.source_line))
+            if flag in ("line_missing", "not_in_line") and item.suggested_line:
+                out[-1] += i18n.t("minutes.flag.maybe_line", lang, line=item.suggested_line)
     return out
 
 

@@ -88,10 +88,25 @@ def _line_flags(transcript: Transcript, number: int, claim: str, injected: set[i
     return flags
 
 
+def best_line(transcript: Transcript, claim: str) -> int:
+    """The line sharing most content words with the claim, if it would pass the mention check; else 0."""
+    claim_tokens = content_tokens(claim)
+    if not claim_tokens:
+        return 0
+    best, best_shared = 0, 0
+    for line in transcript.lines:
+        shared = len(claim_tokens & content_tokens(f"{line.speaker or ''} {line.text}"))
+        if shared > best_shared:
+            best, best_shared = line.number, shared
+    return best if best_shared >= max(1, math.ceil(0.25 * len(claim_tokens))) else 0
+
+
 def check_decision(decision: Decision, transcript: Transcript, injected: set[int]) -> Decision:
     """The decision with its source attached and flags for a missing or unrelated line."""
     decision.source = _source(transcript, decision.source_line)
     decision.flags = _line_flags(transcript, decision.source_line, decision.text, injected)
+    if {"line_missing", "not_in_line"} & set(decision.flags):
+        decision.suggested_line = best_line(transcript, decision.text)
     return decision
 
 
@@ -99,6 +114,8 @@ def check_action(item: ActionItem, transcript: Transcript, injected: set[int]) -
     """The action item with source attached, owner checked against the meeting, priority normalised."""
     item.source = _source(transcript, item.source_line)
     item.flags = _line_flags(transcript, item.source_line, item.task, injected)
+    if {"line_missing", "not_in_line"} & set(item.flags):
+        item.suggested_line = best_line(transcript, item.task)
     item.priority = normalise_priority(item.priority)
     owner = normalise_owner(item.owner)
     if owner != UNASSIGNED and not owner_in_transcript(owner, transcript):

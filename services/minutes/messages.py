@@ -45,6 +45,7 @@ MESSAGES = {
                                   "en": "cited line {line} does not exist in the transcript"},
     "minutes.flag.not_in_line": {"zh": "第 {line} 行没有提到这件事，请核对",
                                  "en": "line {line} does not mention this; please check"},
+    "minutes.flag.maybe_line": {"zh": "（可能出自第 {line} 行）", "en": " (perhaps line {line})"},
     "minutes.flag.owner_unknown": {"zh": "模型给出的负责人「{owner}」未在会议中出现，已改为未分配",
                                    "en": "the owner '{owner}' suggested by the model does not occur in the meeting; "
                                          "set to unassigned"},

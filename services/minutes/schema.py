@@ -66,6 +66,7 @@ class Decision(BaseModel):
     text: str
     source_line: int
     source: Source | None = None
+    suggested_line: int = 0  # when the cited line is wrong: the line that best matches the text
     flags: list[str] = Field(default_factory=list)  # codes: line_missing, not_in_line, injection
 
 
@@ -77,6 +78,7 @@ class ActionItem(BaseModel):
     source_line: int
     source: Source | None = None
     also_lines: list[int] = Field(default_factory=list)  # where duplicates merged into this item were cited
+    suggested_line: int = 0  # when the cited line is wrong: the line that best matches the task
     suggested_owner: str = ""  # the model's owner when it was not a name from the meeting
     flags: list[str] = Field(default_factory=list)  # codes: line_missing, not_in_line, owner_unknown, injection
 
