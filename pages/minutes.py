@@ -13,7 +13,7 @@ from services.minutes import (AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES, action_items_
                               make_minutes, parse_transcript_text, part_budget, split_on_turns, template_names,
                               to_docx, to_markdown)
 from services.minutes.export import apply_edits, editable_rows, flag_texts, source_label
-from ui.session import connection, lang, show_error, uploads_dir
+from ui.session import connection, lang, provider_name, show_error, uploads_dir
 
 L = lang()
 st.session_state.setdefault("minutes.result", None)
@@ -39,7 +39,6 @@ def read_input(conn, uploaded, pasted: str):
 
 st.title(t("minutes.page.title", L))
 st.caption(t("minutes.page.intro", L))
-conn = connection()
 
 left, right = st.columns([3, 2])
 with left:
@@ -53,7 +52,7 @@ with right:
     out_lang = st.selectbox(t("minutes.page.out_lang", L), ["auto", "zh", "en"], key="minutes.out_lang",
                             format_func=lambda k: t("minutes.page.out_lang.auto", L) if k == "auto"
                             else {"zh": "中文", "en": "English"}[k])
-    if not can_transcribe(conn.provider):
+    if not can_transcribe(provider_name()):
         st.caption(t("minutes.page.no_asr_hint", L))
     go = st.button(t("minutes.page.generate", L), type="primary", key="minutes.go")
 
@@ -63,6 +62,7 @@ if go:
     else:
         bar = st.progress(0.0, text=t("minutes.progress.parse", L))
         try:
+            conn = connection()  # a missing key becomes a message here, not a traceback
             if uploaded is not None and Path(uploaded.name).suffix.lower() in AUDIO_SUFFIXES:
                 bar.progress(0.0, text=t("minutes.progress.transcribe", L))
             transcript = read_input(conn, uploaded, pasted)

@@ -93,3 +93,16 @@ def test_english_page(tmp_path):
     at.button(key="minutes.go").click()
     at.run()
     assert "Upload a file or paste a transcript first." in at.error[0].value
+
+
+def test_missing_key_is_a_message_not_a_traceback(tmp_path, monkeypatch):
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    at, _ = page(tmp_path, [REPLY], lang="en")
+    at.session_state["app.provider"] = "dashscope"
+    at.run()
+    assert not at.exception
+    at.text_area(key="minutes.paste").input(MEETING)
+    at.button(key="minutes.go").click()
+    at.run()
+    assert not at.exception
+    assert at.error and "DASHSCOPE_API_KEY" in at.error[0].value
