@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         meetings = [m for m in meetings if m["id"] in wanted]
     for meeting in meetings:
         transcript = transcript_from_rows(meeting["rows"], meeting["id"], "json")
-        lead = transcript.text[: len(meeting["reference"])]
+        lead = " ".join(ln.text for ln in transcript.lines)[: len(meeting["reference"])]
         parts = len(split_on_turns(transcript, part_budget(conn)))
         started = time.perf_counter()
         row = {"id": meeting["id"], "lang": meeting["lang"], "chars": transcript.char_count,
