@@ -10,9 +10,10 @@ import streamlit as st
 
 from services.i18n import t
 from services.minutes import (AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES, action_items_csv, can_transcribe, load_meeting,
-                              make_minutes, parse_transcript_text, part_budget, split_on_turns, template_names,
+                              make_minutes, parse_transcript_text, template_names,
                               to_docx, to_markdown)
 from services.minutes.export import apply_edits, editable_rows, flag_texts, source_label
+from services.minutes.generate import planned_parts
 from ui.session import connection, lang, provider_name, show_error, uploads_dir
 
 L = lang()
@@ -67,7 +68,7 @@ if go:
                 bar.progress(0.0, text=t("minutes.progress.transcribe", L))
             transcript = read_input(conn, uploaded, pasted)
             st.session_state["minutes.transcript"] = transcript
-            parts = len(split_on_turns(transcript, part_budget(conn)))
+            parts = planned_parts(conn, transcript)
             st.caption(t("minutes.page.stats", L, lines=len(transcript.lines), speakers=len(transcript.speakers),
                          chars=transcript.char_count, parts=parts))
             result = make_minutes(conn, transcript, template=template, lang=None if out_lang == "auto" else out_lang,

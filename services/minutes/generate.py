@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services import i18n
 from services.errors import AppError
@@ -45,12 +45,18 @@ def _tokens(text: str) -> int:
     return estimate_tokens(text)
 
 
-def part_budget(conn) -> int:
-    """Tokens of transcript that fit in one request to the connection's model."""
+def answer_tokens(conn) -> int:
+    """Room left for the model's answer: the connection's max_tokens, else a quarter of the window (≤ 4096)."""
+    from services.providers import model_info
+    return conn.max_tokens or min(4096, model_info(conn).context_window // 4)
+
+
+def part_budget(conn, lang: str = "en") -> int:
+    """Tokens (as estimate_tokens counts them) of transcript that fit in one request to the connection's model."""
     from services.providers import model_info
     window = model_info(conn).context_window
-    reserve = min(conn.max_tokens or 2048, window // 4)
-    return max(MIN_PART_TOKENS, min(MAX_PART_TOKENS, window - reserve - PROMPT_OVERHEAD))
+    room = window - min(answer_tokens(conn), window // 4) - PROMPT_OVERHEAD
+    return max(MIN_PART_TOKENS, min(MAX_PART_TOKENS, room))
 
 
 def _slices(line: Line, budget: int) -> list[Piece]:
@@ -100,6 +106,11 @@ def split_on_turns(transcript: Transcript, budget: int) -> list[list[Piece]]:
     if current:
         parts.append(current)
     return parts
+
+
+def planned_parts(conn, transcript: Transcript) -> int:
+    """How many parts make_minutes will split this transcript into for this connection."""
+    return len(split_on_turns(transcript, part_budget(conn, transcript.language())))
 
 
 def _language_instruction(lang: str) -> str:
@@ -204,7 +215,8 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
     lang = lang or transcript.language()
     template_focus(template, lang)  # fails early on an unknown template
     report = progress or (lambda fraction, text: None)
-    parts = split_on_turns(transcript, part_budget(conn))
+    conn = replace(conn, max_tokens=answer_tokens(conn))  # minutes are long answers: leave them room
+    parts = split_on_turns(transcript, part_budget(conn, transcript.language()))
     total = len(parts)
     system = system_prompt(template, lang)
     steps = total + (1 if total > 1 else 0) + 1
@@ -280,7 +292,7 @@ def _dedupe_decisions(decisions: list[Decision]) -> list[Decision]:
 def _reduce(conn, partials: list[PartMinutes], lang: str, system: str) -> MergedOverview:
     """Merge the parts' overviews, in rounds when even they do not fit in one request."""
     from services.llm import structured
-    budget = part_budget(conn)
+    budget = part_budget(conn, lang)
     texts = [_render_partial(i, p, lang) for i, p in enumerate(partials, 1)]
     while True:
         groups: list[list[str]] = [[]]
