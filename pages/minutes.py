@@ -55,6 +55,8 @@ with right:
                             else {"zh": "中文", "en": "English"}[k])
     if not can_transcribe(provider_name()):
         st.caption(t("minutes.page.no_asr_hint", L))
+    if provider_name() == "local":
+        st.caption(t("minutes.page.local_hint", L))
     go = st.button(t("minutes.page.generate", L), type="primary", key="minutes.go")
 
 if go:

@@ -122,6 +122,11 @@ MESSAGES = {
         "zh": "当前模型服务不能转写录音；上传录音前请在侧边栏换用 DashScope 或 OpenAI 兼容服务。",
         "en": "The current provider cannot transcribe recordings; switch to DashScope or an OpenAI-compatible "
               "service in the sidebar before uploading audio."},
+    "minutes.page.local_hint": {
+        "zh": "提示：内置离线小模型按格式输出纪要非常慢（每段可能要几十分钟），结果也很粗糙。正式使用请在侧边栏选择通义千问或其他大模型。",
+        "en": "Note: the small built-in offline model is very slow at writing structured minutes (possibly tens of "
+              "minutes per part) and the result is rough. Choose Qwen or another large model in the sidebar for "
+              "real use."},
     "minutes.page.elapsed": {"zh": "用时 {seconds} 秒，共 {parts} 段", "en": "{seconds} s, {parts} part(s)"},
     "minutes.page.edit_hint": {"zh": "可直接修改负责人、截止时间和优先级，导出时以修改后的为准。",
                                "en": "Edit owners, due dates and priorities here; the exports use your edits."},
