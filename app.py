@@ -15,6 +15,7 @@ PAGES = [
     ("pages/financials.py", "page.financials", ":material/account_balance:"),
     ("pages/chatbi.py", "page.chatbi", ":material/query_stats:"),
     ("pages/contracts.py", "page.contracts", ":material/gavel:"),
+    ("pages/minutes.py", "page.minutes", ":material/groups:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
 ]
 
