@@ -1,6 +1,7 @@
 """Chat: conversations that last, role presets, attached files, two models side by side."""
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import zlib
@@ -47,15 +48,22 @@ def browser_id() -> str:
     return S["chat.browser_id"]
 
 
+# Test hook (docs/chat.md): with ASSISTANT_REPLAY_FILE set, the page starts on the replay provider.
+if os.environ.get("ASSISTANT_REPLAY_FILE") and not S.get("app.replay_path"):
+    S["app.replay_path"] = os.environ["ASSISTANT_REPLAY_FILE"]
+    session.choose_model("replay")
+    st.rerun()
+
 account = logged_in_account()
 owner = owner_for(account, None if account else browser_id())
 store = conversation_store(default_url())
 
 S.setdefault("chat.messages", [])          # the open conversation, as plain dicts (kept even if saving fails)
-S.setdefault("chat.conversation_id", None)
+# The open conversation's id and the saving error while part of it is not stored. One dict, only ever mutated:
+# a run interrupted mid-answer (Stop, leaving the page) may not touch st.session_state, but may still save.
+SAVE = S.setdefault("chat.save", {"id": None, "unsaved": None})
 S.setdefault("chat.preset", "general")
 S.setdefault("chat.system", presets.builtin("general").system_prompt(lang))
-S.setdefault("chat.unsaved", None)         # the saving error while part of the conversation is not in the store
 S.setdefault("chat.draft", None)           # a question that could not be sent, offered back for editing
 S.setdefault("chat.attachments", [])       # files attached to the next question
 S.setdefault("chat.notice", None)
@@ -79,7 +87,7 @@ def notice(kind: str, text: str) -> None:
 
 
 def blocked_by_unsaved() -> bool:
-    if S["chat.unsaved"] and S["chat.messages"]:
+    if SAVE["unsaved"] and S["chat.messages"]:
         notice("warning", t("chat.unsaved_block"))
         return True
     return False
@@ -88,13 +96,13 @@ def blocked_by_unsaved() -> bool:
 def new_conversation() -> None:
     if blocked_by_unsaved():
         return
-    S["chat.messages"], S["chat.conversation_id"], S["chat.unsaved"], S["chat.draft"] = [], None, None, None
+    S["chat.messages"], SAVE["id"], SAVE["unsaved"], S["chat.draft"] = [], None, None, None
     S["chat.attachments"] = []
     st.query_params.pop("c", None)
 
 
 def open_conversation(conversation_id: str) -> None:
-    if conversation_id != S["chat.conversation_id"] and blocked_by_unsaved():
+    if conversation_id != SAVE["id"] and blocked_by_unsaved():
         return
     try:
         conv = store.get(owner, conversation_id)
@@ -102,31 +110,31 @@ def open_conversation(conversation_id: str) -> None:
     except AppError as exc:
         notice("error", exc.message(lang))
         return
-    S["chat.conversation_id"] = conv.id
+    SAVE["id"] = conv.id
     S["chat.messages"] = [m.as_dict() for m in history]
     S["chat.preset"], S["chat.system"] = conv.preset, conv.system
-    S["chat.unsaved"], S["chat.draft"] = None, None
+    SAVE["unsaved"], S["chat.draft"] = None, None
     st.query_params["c"] = conv.id
 
 
 def rename_conversation() -> None:
     title = S.get("chat.title_input", "")
     try:
-        store.rename(owner, S["chat.conversation_id"], title)
+        store.rename(owner, SAVE["id"], title)
         notice("success", t("chat.renamed", title=title.strip()))
     except AppError as exc:
         notice("error", exc.message(lang))
 
 
 def delete_conversation() -> None:
-    cid = S["chat.conversation_id"]
+    cid = SAVE["id"]
     try:
         title = store.get(owner, cid).title
         store.delete(owner, cid)
     except AppError as exc:
         notice("error", exc.message(lang))
         return
-    S["chat.unsaved"] = None
+    SAVE["unsaved"] = None
     new_conversation()
     notice("success", t("chat.deleted", title=title))
 
@@ -137,9 +145,9 @@ def choose_preset() -> None:
 
 
 def remember_prompt() -> None:
-    if S["chat.conversation_id"] and not S["chat.unsaved"]:
+    if SAVE["id"] and not SAVE["unsaved"]:
         try:
-            store.set_prompt(owner, S["chat.conversation_id"], preset=S["chat.preset"], system=S["chat.system"])
+            store.set_prompt(owner, SAVE["id"], preset=S["chat.preset"], system=S["chat.system"])
         except AppError as exc:
             notice("error", exc.message(lang))
 
@@ -175,9 +183,9 @@ def forget_from(index: int) -> bool:
     """Drop the session's messages from index on, and their stored copies."""
     gone = S["chat.messages"][index:]
     first_stored = next((m["id"] for m in gone if m.get("id") is not None), None)
-    if first_stored is not None and S["chat.conversation_id"]:
+    if first_stored is not None and SAVE["id"]:
         try:
-            store.delete_from(owner, S["chat.conversation_id"], first_stored)
+            store.delete_from(owner, SAVE["id"], first_stored)
         except AppError as exc:
             notice("error", exc.message(lang))
             return False
@@ -213,19 +221,19 @@ def send_draft(key: str) -> None:
 
 def retry_saving() -> None:
     try:
-        if S["chat.conversation_id"] is None:
+        if SAVE["id"] is None:
             first = next((m["content"] for m in S["chat.messages"] if m["role"] == "user"), "")
             conv = store.create(owner, turns.title_from(first), preset=S["chat.preset"], system=S["chat.system"])
-            S["chat.conversation_id"] = conv.id
+            SAVE["id"] = conv.id
             st.query_params["c"] = conv.id
         for m in S["chat.messages"]:
             if m.get("id") is None:
-                stored = store.add(owner, S["chat.conversation_id"], Message.from_dict(m))
+                stored = store.add(owner, SAVE["id"], Message.from_dict(m))
                 m["id"], m["created_at"] = stored.id, stored.created_at
     except AppError as exc:
-        S["chat.unsaved"] = exc.message(lang)
+        SAVE["unsaved"] = exc.message(lang)
         return
-    S["chat.unsaved"] = None
+    SAVE["unsaved"] = None
     notice("success", t("chat.saved_again"))
 
 
@@ -248,20 +256,21 @@ def remove_attachments() -> None:
 
 
 # -- keeping messages ----------------------------------------------------------------------------------------------
-def record(message: Message, title_hint: str = "") -> None:
-    """Keep a message in the session and in the store; a store fault is shown and the turn kept on the page."""
-    S["chat.messages"].append(message.as_dict())
-    if S["chat.unsaved"]:
+def record(message: Message, kept: list[dict]) -> None:
+    """Keep a message on the page (kept: the session's message list) and in the store; a store fault is shown
+    and the turn stays on the page. Touches no st.* call, so it also works in an interrupted run."""
+    kept.append(message.as_dict())
+    if SAVE["unsaved"]:
         return  # earlier messages are not stored yet; "Retry saving" stores them in order
     try:
-        if S["chat.conversation_id"] is None:
-            conv = store.create(owner, turns.title_from(title_hint or message.content), preset=S["chat.preset"],
-                                system=S["chat.system"])
-            S["chat.conversation_id"] = conv.id
-        store.add(owner, S["chat.conversation_id"], message)
-        S["chat.messages"][-1].update(id=message.id, created_at=message.created_at)
+        if SAVE["id"] is None:
+            conv = store.create(owner, turns.title_from(message.content), preset=SAVE["preset"],
+                                system=SAVE["system"])
+            SAVE["id"] = conv.id
+        store.add(owner, SAVE["id"], message)
+        kept[-1].update(id=message.id, created_at=message.created_at)
     except AppError as exc:
-        S["chat.unsaved"] = exc.message(lang)
+        SAVE["unsaved"] = exc.message(lang)
 
 
 def as_messages() -> list[Message]:
@@ -350,7 +359,7 @@ def answer_message(stream: llm.ChatStream, variant: int, finished: bool) -> Mess
                    model=stream.conn.model, variant=variant, stats=r.stats())
 
 
-def stream_one(stream: llm.ChatStream) -> None:
+def stream_one(stream: llm.ChatStream, kept: list[dict]) -> None:
     """Stream one answer into the page; whatever happens, what arrived is kept."""
     finished = False
     with st.chat_message("assistant"):
@@ -372,10 +381,10 @@ def stream_one(stream: llm.ChatStream) -> None:
         try:
             st.write_stream(answer_text())
         finally:
-            record(answer_message(stream, 0, finished))
+            record(answer_message(stream, 0, finished), kept)
 
 
-def stream_side_by_side(streams: list[llm.ChatStream]) -> None:
+def stream_side_by_side(streams: list[llm.ChatStream], kept: list[dict]) -> None:
     """Stream two answers at once into two columns (each model read in its own thread)."""
     columns = st.columns(len(streams))
     slots = []
@@ -409,23 +418,26 @@ def stream_side_by_side(streams: list[llm.ChatStream]) -> None:
                 texts[i] += delta
                 slots[i].markdown(texts[i] + "▌")
     finally:
-        request_stop()
+        for stream in streams:
+            stream.stop_event.set()
         for thread, stream in zip(threads, streams):
             thread.join(timeout=stream.conn.timeout_s)
         for i, stream in enumerate(streams):
             record(answer_message(stream, i, finished[i]) if not threads[i].is_alive()
                    else Message(role="assistant", content=texts[i], status="stopped", provider=stream.conn.provider,
-                                model=stream.conn.model, variant=i))
+                                model=stream.conn.model, variant=i), kept)
 
 
 def run_streams(streams: list[llm.ChatStream]) -> None:
     """Stream the answer(s) under a stop button, then draw the page afresh."""
     stop_slot = st.empty()
     stop_slot.button(t("chat.stop"), key="chat.stop", icon=":material/stop_circle:", on_click=request_stop)
+    SAVE.update(preset=S["chat.preset"], system=S["chat.system"])  # for a conversation created while streaming
+    kept = S["chat.messages"]
     if len(streams) == 1:
-        stream_one(streams[0])
+        stream_one(streams[0], kept)
     else:
-        stream_side_by_side(streams)
+        stream_side_by_side(streams, kept)
     stop_slot.empty()
     st.rerun()
 
@@ -454,7 +466,8 @@ def ask(question: str, attachments: list[dict], draft_slot) -> None:
             show_draft(draft_slot)
         return
     S["chat.draft"] = None
-    record(user)
+    SAVE.update(preset=S["chat.preset"], system=S["chat.system"])
+    record(user, S["chat.messages"])
     S["chat.attachments"] = []
     show_question(user.as_dict())
     run_streams(streams)
@@ -478,14 +491,14 @@ def fit_to_context(question: str, attachments: list[dict]) -> list[dict]:
 
 # -- the page -------------------------------------------------------------------------------------------------------
 # A reload starts a new session: reopen the conversation named in the address, if it is this user's.
-if S["chat.conversation_id"] is None and not S["chat.messages"] and st.query_params.get("c"):
+if SAVE["id"] is None and not S["chat.messages"] and st.query_params.get("c"):
     wanted = st.query_params.get("c")
     open_conversation(wanted)
-    if S["chat.conversation_id"] != wanted:
+    if SAVE["id"] != wanted:
         st.query_params.pop("c", None)
 
-if S["chat.conversation_id"] and st.query_params.get("c") != S["chat.conversation_id"]:
-    st.query_params["c"] = S["chat.conversation_id"]  # so that a reload reopens this conversation
+if SAVE["id"] and st.query_params.get("c") != SAVE["id"]:
+    st.query_params["c"] = SAVE["id"]  # so that a reload reopens this conversation
 
 # The built-in preset's prompt follows the UI language.
 _preset = presets.builtin(S["chat.preset"])
@@ -508,11 +521,11 @@ with st.sidebar:
         st.caption(t("chat.no_conversations"))
     for conv in listed:
         st.button(conv.title, key=f"chat.open.{conv.id}", on_click=open_conversation, args=(conv.id,),
-                  type="primary" if conv.id == S["chat.conversation_id"] else "secondary", width="stretch",
+                  type="primary" if conv.id == SAVE["id"] else "secondary", width="stretch",
                   help=conv.snippet or conv.updated_at)
-    if S["chat.conversation_id"]:
+    if SAVE["id"]:
         with st.expander(t("chat.current"), icon=":material/edit:"):
-            current_title = next((c.title for c in listed if c.id == S["chat.conversation_id"]), "")
+            current_title = next((c.title for c in listed if c.id == SAVE["id"]), "")
             st.text_input(t("chat.title_input"), value=current_title, key="chat.title_input")
             st.button(t("chat.rename"), key="chat.rename", on_click=rename_conversation)
             if st.checkbox(t("chat.delete_confirm"), key="chat.delete_confirm"):
@@ -543,11 +556,11 @@ top[0].selectbox(t("chat.preset"), [p.id for p in options], key="chat.preset", o
 top[1].toggle(t("chat.compare"), key="chat.compare", help=t("chat.compare_help"))
 
 if S["chat.messages"]:
-    conv = Conversation(id=S["chat.conversation_id"] or "-", owner=owner, title="", preset=S["chat.preset"],
+    conv = Conversation(id=SAVE["id"] or "-", owner=owner, title="", preset=S["chat.preset"],
                         system=S["chat.system"])
-    if S["chat.conversation_id"]:
+    if SAVE["id"]:
         try:
-            conv = store.get(owner, S["chat.conversation_id"])
+            conv = store.get(owner, SAVE["id"])
         except AppError:
             pass
     conv.title = conv.title or turns.title_from(next((m["content"] for m in S["chat.messages"]
@@ -576,6 +589,8 @@ with st.expander(t("chat.system_prompt"), expanded=False):
 
 if S.get("chat.compare"):
     names = session.configured_providers()
+    if conn.provider not in names:
+        names.insert(0, conn.provider)
     c1, c2 = st.columns(2)
     c1.selectbox(t("chat.compare_provider"), names, key="chat.cmp_provider",
                  index=names.index(conn.provider) if conn.provider in names else 0)
@@ -595,8 +610,8 @@ with st.expander(t("chat.attach"), icon=":material/attach_file:", expanded=bool(
         st.checkbox(t("chat.attach_fit"), key="chat.attach_fit")
         st.button(t("chat.attach_remove"), key="chat.attach_remove", on_click=remove_attachments)
 
-if S["chat.unsaved"]:
-    st.warning(t("chat.unsaved", error=S["chat.unsaved"]), icon=":material/database:")
+if SAVE["unsaved"]:
+    st.warning(t("chat.unsaved", error=SAVE["unsaved"]), icon=":material/database:")
     st.button(t("chat.retry_save"), key="chat.retry_save", on_click=retry_saving, icon=":material/sync:")
 
 messages = S["chat.messages"]
