@@ -509,7 +509,7 @@ with st.sidebar:
     st.divider()
     st.subheader(t("chat.shared_conversations" if shared_workspace() else "chat.conversations"))
     st.button(t("chat.new"), key="chat.new", icon=":material/add_comment:", on_click=new_conversation, width="stretch")
-    query = st.text_input(t("chat.search"), key="chat.search", placeholder="🔍")
+    query = st.text_input(t("chat.search"), key="chat.search", icon=":material/search:")
     try:
         listed = store.list(owner, query)
     except AppError as exc:
