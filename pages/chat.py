@@ -68,6 +68,7 @@ S.setdefault("chat.draft", None)           # a question that could not be sent, 
 S.setdefault("chat.attachments", [])       # files attached to the next question
 S.setdefault("chat.notice", None)
 S.setdefault("chat.stop_events", [])
+S.setdefault("chat.upload_round", 0)    # a new uploader after each question, so a sent file is not sent again
 
 
 def saved_presets() -> list[dict[str, str]]:
@@ -237,8 +238,8 @@ def retry_saving() -> None:
     notice("success", t("chat.saved_again"))
 
 
-def attach_file() -> None:
-    upload = S.get("chat.upload")
+def attach_file(key: str) -> None:
+    upload = S.get(key)
     if upload is None:
         return
     try:
@@ -253,6 +254,7 @@ def attach_file() -> None:
 
 def remove_attachments() -> None:
     S["chat.attachments"] = []
+    S["chat.upload_round"] += 1
 
 
 # -- keeping messages ----------------------------------------------------------------------------------------------
@@ -468,7 +470,9 @@ def ask(question: str, attachments: list[dict], draft_slot) -> None:
     S["chat.draft"] = None
     SAVE.update(preset=S["chat.preset"], system=S["chat.system"])
     record(user, S["chat.messages"])
-    S["chat.attachments"] = []
+    if attachments:
+        S["chat.attachments"] = []
+        S["chat.upload_round"] += 1
     show_question(user.as_dict())
     run_streams(streams)
 
@@ -597,8 +601,9 @@ if S.get("chat.compare"):
     c2.selectbox(t("chat.compare_model"), session.model_choices(S["chat.cmp_provider"]) or [""], key="chat.cmp_model")
 
 with st.expander(t("chat.attach"), icon=":material/attach_file:", expanded=bool(S["chat.attachments"])):
-    st.file_uploader(t("chat.attach"), type=[s.lstrip(".") for s in turns.ATTACHABLE], key="chat.upload",
-                     on_change=attach_file, label_visibility="collapsed")
+    upload_key = f"chat.upload.{S['chat.upload_round']}"
+    st.file_uploader(t("chat.attach"), type=[s.lstrip(".") for s in turns.ATTACHABLE], key=upload_key,
+                     on_change=attach_file, args=(upload_key,), label_visibility="collapsed")
     base = turns.model_messages(as_messages(), current_preset(), lang)
     for a in S["chat.attachments"]:
         st.caption(t("chat.attached", name=a["name"], tokens=a["tokens"]))

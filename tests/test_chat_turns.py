@@ -67,7 +67,7 @@ def test_an_attached_file_goes_before_the_question_marked_as_material():
 
 
 def _pdf(path, lines):
-    import fitz
+    import pymupdf as fitz
     doc = fitz.open()
     for text in lines:
         page = doc.new_page()
