@@ -8,7 +8,7 @@ import zlib
 
 import streamlit as st
 
-from services import llm
+from services import llm, storage
 from services.chat import presets, turns
 from services.chat.store import (ConversationStore, Conversation, Message, default_url, new_browser_id, owner_for,
                                  shared_workspace, valid_browser_id)
@@ -118,8 +118,8 @@ def open_conversation(conversation_id: str) -> None:
     st.query_params["c"] = conv.id
 
 
-def rename_conversation() -> None:
-    title = S.get("chat.title_input", "")
+def rename_conversation(key: str) -> None:
+    title = S.get(key, "")
     try:
         store.rename(owner, SAVE["id"], title)
         notice("success", t("chat.renamed", title=title.strip()))
@@ -220,7 +220,7 @@ def send_draft(key: str) -> None:
     S["chat.draft"] = None
 
 
-def retry_saving() -> None:
+def retry_saving(again: bool = True) -> None:
     try:
         if SAVE["id"] is None:
             first = next((m["content"] for m in S["chat.messages"] if m["role"] == "user"), "")
@@ -232,6 +232,12 @@ def retry_saving() -> None:
                 stored = store.add(owner, SAVE["id"], Message.from_dict(m))
                 m["id"], m["created_at"] = stored.id, stored.created_at
     except AppError as exc:
+        if exc.key == "chat.error.not_found" and again:  # deleted meanwhile (another tab): keep it as a new one
+            SAVE["id"] = None
+            for m in S["chat.messages"]:
+                m["id"] = None
+            retry_saving(again=False)
+            return
         SAVE["unsaved"] = exc.message(lang)
         return
     SAVE["unsaved"] = None
@@ -243,12 +249,11 @@ def attach_file(key: str) -> None:
     if upload is None:
         return
     try:
-        path = session.uploads_dir() / f"chat-{upload.file_id}-{upload.name}"
-        path.write_bytes(upload.getvalue())
+        path = storage.save_upload(session.uploads_dir(), f"chat-{upload.file_id}-{upload.name}", upload.getvalue())
         S["chat.attachments"] = S["chat.attachments"] + [turns.read_attachment(path, upload.name, lang)]
     except AppError as exc:
         notice("error", exc.message(lang))
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         notice("error", t("error.unexpected", detail=str(exc)[:200]))
 
 
@@ -423,7 +428,7 @@ def stream_side_by_side(streams: list[llm.ChatStream], kept: list[dict]) -> None
         for stream in streams:
             stream.stop_event.set()
         for thread, stream in zip(threads, streams):
-            thread.join(timeout=stream.conn.timeout_s)
+            thread.join(timeout=min(stream.conn.timeout_s, 10))  # a stopped model ends at its next piece
         for i, stream in enumerate(streams):
             record(answer_message(stream, i, finished[i]) if not threads[i].is_alive()
                    else Message(role="assistant", content=texts[i], status="stopped", provider=stream.conn.provider,
@@ -530,8 +535,9 @@ with st.sidebar:
     if SAVE["id"]:
         with st.expander(t("chat.current"), icon=":material/edit:"):
             current_title = next((c.title for c in listed if c.id == SAVE["id"]), "")
-            st.text_input(t("chat.title_input"), value=current_title, key="chat.title_input")
-            st.button(t("chat.rename"), key="chat.rename", on_click=rename_conversation)
+            title_key = f"chat.title_input.{SAVE['id']}"
+            st.text_input(t("chat.title_input"), value=current_title, key=title_key)
+            st.button(t("chat.rename"), key="chat.rename", on_click=rename_conversation, args=(title_key,))
             if st.checkbox(t("chat.delete_confirm"), key="chat.delete_confirm"):
                 st.button(t("chat.delete"), key="chat.delete", type="primary", icon=":material/delete:",
                           on_click=delete_conversation)
@@ -570,10 +576,11 @@ if S["chat.messages"]:
     conv.title = conv.title or turns.title_from(next((m["content"] for m in S["chat.messages"]
                                                       if m["role"] == "user"), "chat"))
     history = as_messages()
+    export_name = storage.safe_filename(conv.title, "chat")
     top[2].download_button(t("chat.export_md"), turns.to_markdown(conv, history, lang, stats_line),
-                           file_name=f"{conv.title}.md", mime="text/markdown", key="chat.export_md",
+                           file_name=f"{export_name}.md", mime="text/markdown", key="chat.export_md",
                            icon=":material/download:", on_click="ignore")
-    top[3].download_button(t("chat.export_json"), turns.to_json(conv, history), file_name=f"{conv.title}.json",
+    top[3].download_button(t("chat.export_json"), turns.to_json(conv, history), file_name=f"{export_name}.json",
                            mime="application/json", key="chat.export_json", icon=":material/data_object:",
                            on_click="ignore")
 

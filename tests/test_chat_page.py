@@ -131,7 +131,7 @@ def test_new_rename_search_and_delete(tmp_path, chat_db):
     assert [b.key for b in at.sidebar.button if b.key.startswith("chat.open.")] == [f"chat.open.{first}"]
     at.sidebar.text_input(key="chat.search").set_value("").run()
 
-    at.sidebar.text_input(key="chat.title_input").set_value("上海景点").run()
+    at.sidebar.text_input(key=f"chat.title_input.{second}").set_value("上海景点").run()
     button(at, "chat.rename").click().run()
     store, convs = stored(chat_db)
     assert {c.id: c.title for c in convs}[second] == "上海景点"
@@ -329,7 +329,9 @@ def test_compare_sends_one_question_to_two_models_side_by_side(tmp_path, chat_db
     assert sorted(a["content"] for a in answers) == ["乙模型的回答", "甲模型的回答"]
     assert [a["variant"] for a in answers] == [0, 1]
     assert len(sent(at)) == 2 and sent(at)[0] == sent(at)[1]
-    assert len(at.columns) >= 2
+    side_by_side = [c for c in at.columns if [m.value for m in c.markdown if m.value.endswith("模型的回答")]]
+    assert len(side_by_side) == 2  # one column per model
+    assert any("replay · replay" in c.value for c in side_by_side[0].caption)
     store, convs = stored(chat_db)
     assert [m.variant for m in store.messages("browser:" + ALICE, convs[0].id)] == [0, 0, 1]
 
@@ -431,3 +433,14 @@ def test_a_locked_database_is_reported_and_saving_is_retried(tmp_path, chat_db, 
     store, convs = stored(chat_db)
     assert [m.content for m in store.messages("browser:" + ALICE, convs[0].id)] == ["第一问", "第一答", "第二问",
                                                                                    "第二答"]
+
+
+def test_a_shared_workspace_shows_everyone_the_same_conversations(tmp_path, monkeypatch):
+    monkeypatch.setenv("ASSISTANT_CHAT_SHARED", "1")
+    at = page(tmp_path, ["团队共享的回答"]).run()
+    ask(at, "团队问题")
+    cid = at.session_state["chat.save"]["id"]
+    colleague = page(tmp_path, user=BOB, name="none.jsonl").run()
+    assert colleague.sidebar.subheader[0].value == "共享工作区的对话"
+    button(colleague, f"chat.open.{cid}").click().run()
+    assert [m["content"] for m in colleague.session_state["chat.messages"]] == ["团队问题", "团队共享的回答"]
