@@ -444,3 +444,24 @@ def test_a_shared_workspace_shows_everyone_the_same_conversations(tmp_path, monk
     assert colleague.sidebar.subheader[0].value == "共享工作区的对话"
     button(colleague, f"chat.open.{cid}").click().run()
     assert [m["content"] for m in colleague.session_state["chat.messages"]] == ["团队问题", "团队共享的回答"]
+
+
+def test_an_answer_cut_off_mid_stream_is_saved_as_cut_with_the_part_received(tmp_path, chat_db):
+    at = page(tmp_path, [{"content": "营业收入同比增长百分之十二，主要来自海外市场", "cut_after": 8}]).run()
+    ask(at, "收入怎么样？")
+    assert any("中断" in w.value for w in at.warning)
+    store, convs = stored(chat_db)
+    saved = store.messages("browser:" + ALICE, convs[0].id)[-1]
+    assert (saved.status, saved.content) == ("cut", "营业收入同比增长")
+    assert "中断" in saved.error
+
+
+@pytest.mark.parametrize("preset_id, expected", [("general", "办公助手"), ("finance", "会计准则"),
+                                                 ("translator", "译成英文")])
+def test_each_built_in_preset_sends_its_own_system_prompt(tmp_path, preset_id, expected):
+    at = page(tmp_path, ["好"]).run()
+    at.selectbox(key="chat.preset").set_value(preset_id).run()
+    ask(at, "开始")
+    assert sent(at)[0][0]["role"] == "system" and expected in sent(at)[0][0]["content"]
+    store = ConversationStore(f"sqlite:///{tmp_path / 'chat.db'}")
+    assert store.get("browser:" + ALICE, at.session_state["chat.save"]["id"]).preset == preset_id
