@@ -111,3 +111,11 @@ def test_a_conversation_survives_a_page_reload(app_server, browser_page):
     conversation_button.wait_for()
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-after-reload.png"), full_page=True)
+
+    # Another browser (no cookies, no link) gets its own empty list, not this conversation.
+    other = page.context.browser.new_context().new_page()
+    other.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
+    other.goto(app_server)
+    other.get_by_text("还没有保存的对话。").wait_for()
+    assert other.get_by_text("巴黎是法国的首都。").count() == 0
+    assert re.search(r"[?&]u=[0-9a-f]{32}", other.url) and other.url.split("u=")[1][:32] != before.split("u=")[1][:32]
