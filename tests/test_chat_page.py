@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from services.chat import turns
 from services.chat.store import ConversationStore
 from services.providers.replay import forget, script_for
 
@@ -465,3 +464,18 @@ def test_each_built_in_preset_sends_its_own_system_prompt(tmp_path, preset_id, e
     assert sent(at)[0][0]["role"] == "system" and expected in sent(at)[0][0]["content"]
     store = ConversationStore(f"sqlite:///{tmp_path / 'chat.db'}")
     assert store.get("browser:" + ALICE, at.session_state["chat.save"]["id"]).preset == preset_id
+
+
+def test_reasoning_content_from_a_reasoning_model_and_the_cost_of_a_priced_model(tmp_path, monkeypatch):
+    from services import providers
+    from services.providers.base import ModelInfo
+    priced = ModelInfo(name="replay", context_window=64_000, price_in=4.0, price_out=16.0, currency="CNY")
+    monkeypatch.setattr(providers, "model_info", lambda conn: priced)
+    at = page(tmp_path, [{"reasoning": "用户问的是 1+1。", "content": "等于 2。",
+                          "usage": {"input_tokens": 1000, "output_tokens": 500}}]).run()
+    ask(at, "1+1")
+    last = at.session_state["chat.messages"][-1]
+    assert last["reasoning"] == "用户问的是 1+1。" and last["content"] == "等于 2。"
+    assert [e for e in at.expander if e.label == "思考过程"][0].markdown[0].value == "用户问的是 1+1。"
+    # 1000 × 4 + 500 × 16 per million tokens = 0.012 CNY
+    assert any("输入 1000 · 输出 500 tokens" in c.value and "约 0.0120 CNY" in c.value for c in at.caption)
