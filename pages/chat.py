@@ -38,6 +38,14 @@ def logged_in_account() -> str | None:
     return None
 
 
+def login_configured() -> bool:
+    """Whether the deployment set up st.login (an [auth] section in .streamlit/secrets.toml)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
 def browser_id() -> str:
     """This browser's own id, kept in the address (u=) so that reloading the page keeps the conversations."""
     if "chat.browser_id" not in S:
@@ -541,6 +549,11 @@ with st.sidebar:
             if st.checkbox(t("chat.delete_confirm"), key="chat.delete_confirm"):
                 st.button(t("chat.delete"), key="chat.delete", type="primary", icon=":material/delete:",
                           on_click=delete_conversation)
+    if account:
+        st.caption(t("chat.signed_in", account=account))
+        st.button(t("chat.logout"), key="chat.logout", on_click=st.logout, icon=":material/logout:")
+    elif login_configured():
+        st.button(t("chat.login"), key="chat.login", on_click=st.login, icon=":material/login:")
     if not account and not shared_workspace():
         st.caption(t("chat.user_hint"))
 

@@ -40,6 +40,9 @@ i18n.register({
     "chat.user_hint": {"zh": "对话保存在本浏览器的专属链接下（地址栏中的 u= 参数）；不要把该链接发给他人。",
                        "en": "Conversations are kept under this browser's own link (the u= part of the address); "
                              "do not share that link."},
+    "chat.signed_in": {"zh": "已登录：{account}", "en": "Signed in: {account}"},
+    "chat.login": {"zh": "登录（对话随账号保存）", "en": "Sign in (conversations follow your account)"},
+    "chat.logout": {"zh": "退出登录", "en": "Sign out"},
     # message actions
     "chat.stop": {"zh": "停止生成", "en": "Stop"},
     "chat.regenerate": {"zh": "重新生成", "en": "Regenerate"},

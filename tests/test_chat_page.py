@@ -261,3 +261,25 @@ def test_an_answer_cut_off_mid_stream_is_saved_as_cut_with_the_part_received(tmp
     saved = store.messages("browser:" + ALICE, convs[0].id)[-1]
     assert (saved.status, saved.content) == ("cut", "营业收入同比增长")
     assert "中断" in saved.error
+
+
+def test_with_st_login_conversations_follow_the_account_not_the_browser(tmp_path, chat_db):
+    at = page(tmp_path, ["账号下的回答"], user=ALICE)
+    at.user = {"is_logged_in": True, "email": "li@example.com"}
+    at.run()
+    ask(at, "登录后提问")
+    cid = at.session_state["chat.save"]["id"]
+    store = ConversationStore(f"sqlite:///{chat_db}")
+    assert [c.id for c in store.list("user:li@example.com")] == [cid] and store.list("browser:" + ALICE) == []
+    assert any("li@example.com" in c.value for c in at.sidebar.caption)
+
+    laptop = page(tmp_path, user=BOB, conversation=cid, name="none.jsonl")  # same account, another browser
+    laptop.user = {"is_logged_in": True, "email": "li@example.com"}
+    laptop.run()
+    assert [m["content"] for m in laptop.session_state["chat.messages"]] == ["登录后提问", "账号下的回答"]
+
+    someone_else = page(tmp_path, user=ALICE, conversation=cid, name="none.jsonl")  # same browser id, other account
+    someone_else.user = {"is_logged_in": True, "email": "wang@example.com"}
+    someone_else.run()
+    assert someone_else.session_state["chat.messages"] == []
+    assert not [b for b in someone_else.sidebar.button if b.key.startswith("chat.open.")]
