@@ -56,11 +56,17 @@ def browser_id() -> str:
     return S["chat.browser_id"]
 
 
-# Test hook (docs/chat.md): with ASSISTANT_REPLAY_FILE set, the page starts on the replay provider.
-if os.environ.get("ASSISTANT_REPLAY_FILE") and not S.get("app.replay_path"):
-    S["app.replay_path"] = os.environ["ASSISTANT_REPLAY_FILE"]
-    session.choose_model("replay")
-    st.rerun()
+# A deployment can start the chat on a provider (ASSISTANT_CHAT_PROVIDER); with ASSISTANT_REPLAY_FILE set (the test
+# hook, docs/chat.md) it starts on the replay provider. Applied once per browser session, through the sidebar's choice.
+if "chat.started" not in S:
+    S["chat.started"] = True
+    start = os.environ.get("ASSISTANT_CHAT_PROVIDER", "").strip()
+    if os.environ.get("ASSISTANT_REPLAY_FILE") and not S.get("app.replay_path"):
+        S["app.replay_path"] = os.environ["ASSISTANT_REPLAY_FILE"]
+        start = start or "replay"
+    if start:
+        session.choose_model(start)
+        st.rerun()
 
 account = logged_in_account()
 owner = owner_for(account, None if account else browser_id())
@@ -449,10 +455,16 @@ def run_streams(streams: list[llm.ChatStream]) -> None:
     stop_slot.button(t("chat.stop"), key="chat.stop", icon=":material/stop_circle:", on_click=request_stop)
     SAVE.update(preset=S["chat.preset"], system=S["chat.system"])  # for a conversation created while streaming
     kept = S["chat.messages"]
-    if len(streams) == 1:
-        stream_one(streams[0], kept)
-    else:
-        stream_side_by_side(streams, kept)
+    # Pressing Stop starts the next run in a new thread while this one is still unwinding; that run waits on
+    # this event so that it shows the stopped answer this run is saving.
+    saving = SAVE["saving"] = threading.Event()
+    try:
+        if len(streams) == 1:
+            stream_one(streams[0], kept)
+        else:
+            stream_side_by_side(streams, kept)
+    finally:
+        saving.set()
     stop_slot.empty()
     st.rerun()
 
@@ -507,6 +519,8 @@ def fit_to_context(question: str, attachments: list[dict]) -> list[dict]:
 
 
 # -- the page -------------------------------------------------------------------------------------------------------
+if SAVE.get("saving") is not None:
+    SAVE["saving"].wait(timeout=15)  # an interrupted run may still be saving the answer it was writing
 # A reload starts a new session: reopen the conversation named in the address, if it is this user's.
 if SAVE["id"] is None and not S["chat.messages"] and st.query_params.get("c"):
     wanted = st.query_params.get("c")
