@@ -1,0 +1,25 @@
+"""Router: the pages and the shared sidebar (language and model choice)."""
+import streamlit as st
+
+from services import i18n
+from services.providers import get_provider
+from ui import session
+
+st.set_page_config(page_title="Office AI Assistant · 办公智能助手", page_icon=":material/smart_toy:", layout="wide")
+
+lang = session.lang()
+
+# (file, title key, icon); feature pages add one line each.
+PAGES = [
+    ("pages/chat.py", "page.chat", ":material/chat:"),
+    ("pages/settings.py", "page.settings", ":material/settings:"),
+]
+
+with st.sidebar:
+    st.title(i18n.t("app.title", lang))
+    st.radio(i18n.t("app.language", lang), list(i18n.LANGUAGES), key="app.lang", horizontal=True,
+             format_func=i18n.LANGUAGES.get)
+    session.model_picker()
+
+navigation = st.navigation([st.Page(path, title=i18n.t(title, lang), icon=icon) for path, title, icon in PAGES])
+navigation.run()

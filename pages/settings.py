@@ -1,0 +1,69 @@
+"""Settings: add a DashScope key or an OpenAI-compatible endpoint for this browser session."""
+import streamlit as st
+
+from services import keys, settings
+from services.errors import AppError
+from services.providers import all_providers, get_provider
+from ui import session
+from ui.session import t
+
+st.header(t("settings.title"))
+st.caption(t("settings.intro"))
+st.info(t("settings.local_help"), icon=":material/info:")
+if flash := st.session_state.pop("settings.flash", None):
+    st.success(flash)
+
+name = st.selectbox(t("settings.provider"), settings.editable_providers(), key="settings.provider",
+                    format_func=lambda n: get_provider(n).label)
+provider = get_provider(name)
+
+current_key, source = settings.key_source(provider.key_env, session.typed_keys().get(name))
+if current_key:
+    st.caption(t("settings.current_key", masked=keys.mask(current_key), source=t(f"settings.source.{source}")))
+elif provider.key_env:
+    st.caption(t("settings.no_key"))
+
+with st.form(f"settings.form.{name}"):
+    typed_key = st.text_input(t("settings.api_key", env_var=provider.key_env or "-"), type="password",
+                              disabled=not provider.key_env)
+    base_url = st.text_input(t("settings.base_url"), value=session.typed_base_urls().get(name) or provider.default_base_url or "")
+    model = st.text_input(t("settings.model"), value=session.typed_models().get(name, ""))
+    save_disk = st.checkbox(t("settings.save_disk"), value=False)
+    col_apply, col_test = st.columns(2)
+    apply = col_apply.form_submit_button(t("settings.apply"), type="primary")
+    test = col_test.form_submit_button(t("settings.test"))
+
+if apply or test:
+    try:
+        url = settings.check_base_url(base_url)
+        if typed_key:
+            session.typed_keys()[name] = typed_key.strip()
+        if url and url != provider.default_base_url:
+            session.typed_base_urls()[name] = url
+        elif not provider.needs_key and url:
+            session.typed_base_urls()[name] = url
+        if model.strip():
+            session.typed_models()[name] = model.strip()
+        if save_disk and typed_key and provider.key_env:
+            path = keys.save_setting(provider.key_env, typed_key.strip())
+            st.success(t("settings.saved_disk", path=path.name))
+        chosen_model = model.strip() or (session.model_choices(name) or [""])[0]
+        if test:
+            with st.spinner():
+                reply = settings.test_connection(session.connection(name, chosen_model))
+            st.success(t("settings.test_ok", model=chosen_model, reply=reply))
+        else:
+            session.choose_model(name, chosen_model)
+            st.session_state["settings.flash"] = t("settings.saved", provider=provider.label)
+            st.rerun()
+    except AppError as exc:
+        session.show_error(exc)
+
+st.subheader(t("settings.status"))
+st.dataframe(
+    [{"provider": p.label, "name": p.name,
+      "status": t("settings.configured") if (p.is_configured() or p.name in session.typed_keys() or p.name == "local")
+      else t("settings.not_configured"),
+      "key": p.key_env or "", "models": ", ".join(m.name for m in p.models())}
+     for p in all_providers() if p.name != "replay"],
+    hide_index=True, width="stretch")

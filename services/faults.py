@@ -1,0 +1,62 @@
+"""SDK and network faults turned into messages a user can act on."""
+from __future__ import annotations
+
+import os
+
+from services.errors import ProviderError
+from services.providers.base import Connection
+
+# Attempts for 429 and 5xx before the user is told; tests shorten the wait.
+RETRY_ATTEMPTS = 3
+RETRY_WAIT = {"multiplier": float(os.environ.get("ASSISTANT_RETRY_WAIT", "0.5")), "max": 4.0}
+
+
+def for_status(status: int, conn: Connection, detail: str = "") -> ProviderError:
+    """The error for an HTTP status from a provider."""
+    from services.providers import get_provider
+    provider = get_provider(conn.provider)
+    label, env_var = provider.label, provider.key_env or "-"
+    if status in (401, 403):
+        return ProviderError("error.auth", provider=label, status=status, env_var=env_var)
+    if status == 404:
+        return ProviderError("error.unknown_model", provider=label, model=conn.model)
+    if status == 429:
+        return ProviderError("error.rate_limit", retryable=True, provider=label, attempts=RETRY_ATTEMPTS)
+    if status >= 500:
+        return ProviderError("error.server", retryable=True, provider=label, status=status, attempts=RETRY_ATTEMPTS)
+    return ProviderError("error.bad_request", provider=label, detail=f"{status} {detail}".strip()[:300])
+
+
+def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
+    """A ProviderError for any exception raised while talking to a model."""
+    if isinstance(exc, ProviderError):
+        return exc
+    from services.providers import get_provider
+    label = get_provider(conn.provider).label
+    try:
+        import openai
+    except ImportError:  # pragma: no cover - openai is a hard dependency
+        openai = None
+    if openai is not None:
+        if isinstance(exc, openai.APITimeoutError):
+            return ProviderError("error.timeout", retryable=True, provider=label, seconds=int(conn.timeout_s))
+        if isinstance(exc, openai.APIConnectionError):
+            return ProviderError("error.unreachable", provider=label, base_url=conn.base_url or "-")
+        if isinstance(exc, openai.APIStatusError):
+            return for_status(exc.status_code, conn, _api_detail(exc))
+    import httpx
+    import requests
+    if isinstance(exc, (httpx.TimeoutException, requests.Timeout, TimeoutError)):
+        return ProviderError("error.timeout", retryable=True, provider=label, seconds=int(conn.timeout_s))
+    if isinstance(exc, (httpx.ConnectError, requests.ConnectionError, ConnectionError)):
+        return ProviderError("error.unreachable", provider=label, base_url=conn.base_url or "-")
+    return ProviderError("error.bad_request", provider=label, detail=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def _api_detail(exc) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        err = body.get("error", body)
+        if isinstance(err, dict):
+            return str(err.get("message") or err)[:300]
+    return str(getattr(exc, "message", "") or "")[:300]

@@ -1,0 +1,75 @@
+"""Settings work: which providers can be set up, checking a connection, saving a key on request."""
+from __future__ import annotations
+
+from services import i18n, keys, llm
+from services.errors import AppError
+from services.providers import all_providers
+from services.providers.base import Connection
+
+i18n.register({
+    "settings.title": {"zh": "设置", "en": "Settings"},
+    "settings.intro": {
+        "zh": "密钥只保存在当前浏览器会话中，关闭页面即失效；勾选「保存到本机」才会写入 .streamlit/secrets.toml（仅本机用户可读）。",
+        "en": "Keys stay in this browser session only and are gone when you close the page; they are written to "
+              ".streamlit/secrets.toml (readable by this machine's user only) only if you tick 'Save on this machine'.",
+    },
+    "settings.provider": {"zh": "模型服务", "en": "Provider"},
+    "settings.api_key": {"zh": "API 密钥（{env_var}）", "en": "API key ({env_var})"},
+    "settings.base_url": {"zh": "服务地址（Base URL）", "en": "Base URL"},
+    "settings.model": {"zh": "模型名（可留空使用默认）", "en": "Model name (blank for the default)"},
+    "settings.save_disk": {"zh": "保存到本机（写入 secrets.toml）", "en": "Save on this machine (writes secrets.toml)"},
+    "settings.apply": {"zh": "保存并使用", "en": "Save and use"},
+    "settings.test": {"zh": "测试连接", "en": "Test connection"},
+    "settings.test_ok": {"zh": "连接成功：{model} 回复了「{reply}」", "en": "Connected: {model} replied '{reply}'"},
+    "settings.saved": {"zh": "已保存，当前模型服务：{provider}", "en": "Saved; current provider: {provider}"},
+    "settings.saved_disk": {"zh": "已写入 {path}", "en": "Written to {path}"},
+    "settings.current_key": {"zh": "当前密钥：{masked}（来源：{source}）", "en": "Current key: {masked} (from {source})"},
+    "settings.source.session": {"zh": "本次会话", "en": "this session"},
+    "settings.source.stored": {"zh": "secrets.toml", "en": "secrets.toml"},
+    "settings.source.env": {"zh": "环境变量", "en": "environment"},
+    "settings.no_key": {"zh": "未设置密钥", "en": "No key set"},
+    "settings.status": {"zh": "各服务状态", "en": "Provider status"},
+    "settings.configured": {"zh": "已配置", "en": "configured"},
+    "settings.not_configured": {"zh": "未配置", "en": "not configured"},
+    "settings.local_help": {
+        "zh": "内置离线模型无需任何配置：SmolLM2-135M（对话，英文尚可、中文较弱）和 Gemma 3 270M（按格式抽取字段）。它们只用于演示和离线兜底。",
+        "en": "The built-in offline models need no setup: SmolLM2-135M (chat; fair in English, weak in Chinese) and "
+              "Gemma 3 270M (schema-constrained field extraction). They are a demo and an offline fallback.",
+    },
+    "settings.bad_url": {"zh": "服务地址必须以 http:// 或 https:// 开头。", "en": "The base URL must start with http:// or https://."},
+})
+
+
+def editable_providers() -> list[str]:
+    """Providers a user can set up on the settings page (not the built-in or replay ones)."""
+    return [p.name for p in all_providers() if p.name not in ("local", "replay")]
+
+
+def key_source(env_var: str | None, typed: str | None) -> tuple[str | None, str | None]:
+    """The key in effect and where it came from: session, stored settings or environment."""
+    import os
+    if typed:
+        return typed, "session"
+    if env_var:
+        stored = keys.stored_settings().get(env_var)
+        if stored:
+            return stored, "stored"
+        if os.environ.get(env_var):
+            return os.environ[env_var], "env"
+    return None, None
+
+
+def check_base_url(url: str | None) -> str | None:
+    """A cleaned base URL, or an error for anything that is not http(s)."""
+    if not url:
+        return None
+    url = url.strip().rstrip("/")
+    if not url.startswith(("http://", "https://")):
+        raise AppError("settings.bad_url")
+    return url
+
+
+def test_connection(conn: Connection) -> str:
+    """Send a one-word question; the reply's first characters, or a ProviderError."""
+    result = llm.complete(conn, [{"role": "user", "content": "Reply with the single word: OK"}])
+    return result.text.strip()[:40]

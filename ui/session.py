@@ -1,0 +1,141 @@
+"""Per-browser-session state shared by every page: language, chosen model, keys typed in settings."""
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import streamlit as st
+
+from services import i18n, storage
+from services.errors import AppError, user_message
+from services.providers import all_providers, default_provider, get_provider
+from services.providers.base import Connection
+
+# Keys typed on the settings page live only in this browser session's state.
+KEYS = "settings.keys"
+BASE_URLS = "settings.base_urls"
+MODELS = "settings.models"
+
+
+def lang() -> str:
+    """The UI language of this session: "zh" (default) or "en"."""
+    return st.session_state.setdefault("app.lang", i18n.DEFAULT_LANG)
+
+
+def t(key: str, **params: object) -> str:
+    """Text for key in this session's language."""
+    return i18n.t(key, lang(), **params)
+
+
+def session_id() -> str:
+    """A random id for this browser session (not the user's identity)."""
+    return st.session_state.setdefault("app.session_id", uuid.uuid4().hex)
+
+
+def typed_keys() -> dict[str, str]:
+    """API keys typed on the settings page, by provider name."""
+    return st.session_state.setdefault(KEYS, {})
+
+
+def typed_base_urls() -> dict[str, str]:
+    """Base URLs typed on the settings page, by provider name."""
+    return st.session_state.setdefault(BASE_URLS, {})
+
+
+def typed_models() -> dict[str, str]:
+    """Model names typed on the settings page, by provider name."""
+    return st.session_state.setdefault(MODELS, {})
+
+
+def configured_providers() -> list[str]:
+    """Providers usable now: configured by environment/secrets or by what this session typed."""
+    names = []
+    for p in all_providers():
+        if p.name == "replay" and not st.session_state.get("app.replay_path"):
+            continue
+        if p.name in ("local",) or p.is_configured() or p.name in typed_keys() or p.name in typed_base_urls():
+            names.append(p.name)
+    return names
+
+
+def provider_name() -> str:
+    """The provider chosen in the sidebar (the first configured one until the user picks)."""
+    if "app.provider" not in st.session_state:
+        st.session_state["app.provider"] = default_provider().name
+    return st.session_state["app.provider"]
+
+
+def model_name() -> str:
+    """The model chosen in the sidebar for the current provider."""
+    provider = get_provider(provider_name())
+    chosen = st.session_state.get("app.model")
+    names = model_choices(provider.name)
+    if chosen not in names:
+        chosen = names[0] if names else ""
+        st.session_state["app.model"] = chosen
+    return chosen
+
+
+def model_choices(name: str) -> list[str]:
+    """Models offered for a provider, including one the user typed in settings."""
+    provider = get_provider(name)
+    names = [m.name for m in provider.models()]
+    typed = typed_models().get(name)
+    if typed and typed not in names:
+        names.insert(0, typed)
+    return names
+
+
+def connection(provider: str | None = None, model: str | None = None) -> Connection:
+    """The Connection for the sidebar's choice (or the given provider/model), keys resolved."""
+    name = provider or provider_name()
+    p = get_provider(name)
+    if name == "replay":
+        return p.connect(model, replay_path=st.session_state.get("app.replay_path"))
+    return p.connect(model or model_name(), api_key=typed_keys().get(name), base_url=typed_base_urls().get(name))
+
+
+def show_error(exc: BaseException) -> None:
+    """The error as one clear message in the UI language; never a traceback."""
+    st.error(user_message(exc, lang()), icon=":material/error:")
+
+
+def uploads_dir() -> Path:
+    """This browser session's own upload folder under the app's data folder."""
+    return storage.session_dir(session_id(), "uploads")
+
+
+def guarded(action, *args, **kwargs):
+    """Run an action; show its error instead of raising. Returns (result, error)."""
+    try:
+        return action(*args, **kwargs), None
+    except AppError as exc:
+        show_error(exc)
+        return None, exc
+
+
+def choose_model(provider: str, model: str | None = None) -> None:
+    """Switch the sidebar's choice; applied on the next run, before the sidebar widgets exist."""
+    st.session_state["app.pending_choice"] = (provider, model)
+
+
+def model_picker() -> None:
+    """Sidebar controls: provider and model, with a plain word about the built-in model."""
+    pending = st.session_state.pop("app.pending_choice", None)
+    if pending:
+        st.session_state["app.provider"] = pending[0]
+        st.session_state["app.model"] = pending[1] or (model_choices(pending[0]) or [""])[0]
+    names = configured_providers()
+    current = provider_name()
+    if current not in names:
+        names.insert(0, current)
+    st.selectbox(t("app.provider"), names, key="app.provider",
+                 format_func=lambda n: get_provider(n).label)
+    choices = model_choices(st.session_state["app.provider"])
+    if choices:
+        model_name()  # keep the stored choice valid before the widget reads it
+        st.selectbox(t("app.model"), choices, key="app.model")
+    else:
+        st.caption(t("app.no_models"))
+    if st.session_state["app.provider"] == "local":
+        st.info(t("app.local_notice"), icon=":material/info:")
