@@ -13,6 +13,7 @@ lang = session.lang()
 PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/knowledge_base.py", "page.kb", ":material/library_books:"),
 ]
 
 with st.sidebar:

@@ -82,8 +82,8 @@ def main(argv=None) -> int:
         store = KBStore(chroma_client(Path(tmp) / "chroma"))
         store.create_base("financebench", embedder=emb.id, chunk_size=args.chunk_size, overlap=args.overlap)
         t0 = time.perf_counter()
-        import os
-        os.environ["APP_DATA_DIR"] = tmp
+        from services import storage
+        storage.DATA_DIR = Path(tmp)   # kept originals go to the throwaway folder too
         outcomes = add_files("financebench", [(args.data / f, f) for f in pdfs], store=store, embedder=emb)
         index_s = time.perf_counter() - t0
         bad = [o.message("en") for o in outcomes if not o.ok]

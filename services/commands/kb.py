@@ -61,6 +61,11 @@ def _embedder_args(p):
     p.add_argument("--overlap", type=int, default=120)
 
 
+def _lang(args) -> str:
+    from services.cli import cli_lang
+    return cli_lang(args)
+
+
 def _conn_or_none(args):
     from services.cli import connection_from_args
     try:
@@ -101,7 +106,7 @@ def run_add(args) -> int:
         store.create_base(args.kb, embedder=emb.id, chunk_size=args.chunk_size, overlap=args.overlap)
     elif args.embedder:
         emb = _embedder(args)
-    lang = getattr(args, "lang", None) or "zh"
+    lang = _lang(args)
 
     def progress(fraction, name):
         print(f"\r{fraction:6.1%} {name[:60]:<60}", end="", file=sys.stderr, flush=True)
@@ -134,7 +139,7 @@ def run_ask(args) -> int:
     from services.cli import connection_from_args
     from services.i18n import t
     from services.kb import ask
-    lang = getattr(args, "lang", None) or "zh"
+    lang = _lang(args)
     answer = ask(args.kb, args.question, connection_from_args(args), k=args.k, lang=lang)
     if args.json:
         print(json.dumps(answer.as_dict(), ensure_ascii=False, indent=2))

@@ -18,8 +18,8 @@ _HEADING_RULES: list[tuple[re.Pattern[str], int | None]] = [
     (re.compile(rf"^第[{_CN_NUM}\d]+[编篇部]\s*\S*"), 1),
     (re.compile(rf"^第[{_CN_NUM}\d]+章\s*\S*"), 1),
     (re.compile(rf"^第[{_CN_NUM}\d]+节\s*\S*"), 2),
-    (re.compile(rf"^[{_CN_NUM}]+、\s*\S"), 2),
-    (re.compile(rf"^[（(][{_CN_NUM}]+[）)]\s*\S"), 3),
+    (re.compile(rf"^[{_CN_NUM}]+、\s*\S"), 3),
+    (re.compile(rf"^[（(][{_CN_NUM}]+[）)]\s*\S"), 4),
     (re.compile(r"^PART\s+[IVX]+\b", re.I), 1),
     (re.compile(r"^ITEM\s+\d+[A-Z]?\.", re.I), 2),
     (re.compile(r"^\d+(\.\d+){1,3}\s+[^\d\s.,%]"), None),                      # 1.2 / 1.2.3 Title: level = depth
@@ -160,22 +160,27 @@ def chunk_document(document, *, size: int = DEFAULT_CHUNK_SIZE, overlap: int = D
         number = int(getattr(page, "number", 1) or 1)
         title = page_title(page.text or "", lines=3)
         section: list[str] = []   # sentences under the current heading on this page
+        body = [False]            # whether section holds more than heading lines
 
         def flush() -> None:
             for text in pack(section, size, overlap):
                 emit(text, number, "text")
             section.clear()
+            body[0] = False
 
         for line in (page.text or "").splitlines():
             level = heading_level(line)
             if level is not None:
-                flush()
+                if body[0]:
+                    flush()
                 while headings and headings[-1][0] >= level:
                     headings.pop()
                 headings.append((level, line.strip().lstrip("#").strip()))
                 section.append(line.strip().lstrip("#").strip())
                 continue
-            section.extend(split_sentences(line))
+            pieces = split_sentences(line)
+            section.extend(pieces)
+            body[0] = body[0] or bool(pieces)
         flush()
         for table in getattr(page, "tables", None) or []:
             for text in _table_chunks(table, size):

@@ -27,7 +27,7 @@ class FileOutcome:
     error: AppError | None = None
     record: FileRecord | None = None
     duplicate_of: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list = field(default_factory=list)   # [i18n key, params] pairs from the document reader
 
     @property
     def ok(self) -> bool:
@@ -41,6 +41,18 @@ class FileOutcome:
         if self.status == "duplicate":
             return t("kb.file.duplicate", lang, file=self.file, other=self.duplicate_of)
         return t("kb.file.failed", lang, file=self.file, reason=user_message(self.error, lang))
+
+
+def warning_texts(warnings, lang: str = "zh") -> list[str]:
+    """The reader's warnings ([key, params] pairs) as sentences in the user's language."""
+    from services.i18n import t
+    out = []
+    for w in warnings or []:
+        if isinstance(w, (list, tuple)) and len(w) == 2 and isinstance(w[1], dict):
+            out.append(t(w[0], lang, **w[1]))
+        else:
+            out.append(str(w))
+    return out
 
 
 def originals_dir(collection: str) -> Path:
@@ -69,9 +81,9 @@ def index_file(store: KBStore, collection: str, path: Path, name: str, embedder:
     from services.documents import read_document
     report = progress or (lambda f: None)
     if Path(name).suffix.lower() not in SUPPORTED:
-        raise InputError("doc.error.unsupported", file=name)
+        raise InputError("doc.error.unsupported", file=name, types=" ".join(SUPPORTED))
     sha256 = sha256 or file_sha256(path)
-    document = read_document(path, name=name, progress=lambda f, *a: report(0.5 * float(f)))
+    document = read_document(path, name=name, progress=lambda done, total: report(0.5 * done / max(1, total)))
     chunks = chunk_document(document, size=chunk_size, overlap=overlap, file=name)
     if not chunks:
         raise InputError("doc.error.no_text", file=name)
@@ -85,7 +97,7 @@ def index_file(store: KBStore, collection: str, path: Path, name: str, embedder:
         original = str(target)
     record = FileRecord(file=name, sha256=sha256, pages=len(document.pages), chunks=len(chunks),
                         size=Path(path).stat().st_size, added_at=time.time(),
-                        warnings=list(getattr(document, "warnings", []) or []), original=original)
+                        warnings=[list(w) for w in getattr(document, "warnings", []) or []], original=original)
     store.add_file(collection, record, chunks, vectors)
     report(1.0)
     return record

@@ -35,6 +35,7 @@ register({
     "kb.file.duplicate": {"zh": "⏭️ {file}：内容与已有文件「{other}」相同，已跳过",
                           "en": "⏭️ {file}: same content as '{other}', skipped"},
     "kb.file.failed": {"zh": "❌ {reason}", "en": "❌ {reason}"},
+    "kb.files.tab": {"zh": "文件", "en": "Files"},
     "kb.files.header": {"zh": "文件（{count}）", "en": "Files ({count})"},
     "kb.files.empty": {"zh": "知识库中还没有文件。", "en": "No files in this knowledge base yet."},
     "kb.files.col.file": {"zh": "文件", "en": "File"},

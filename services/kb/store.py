@@ -21,8 +21,9 @@ _BATCH = 256
 
 
 def data_dir() -> Path:
-    """Where the app keeps its data (APP_DATA_DIR, default ./data)."""
-    return Path(os.environ.get("APP_DATA_DIR") or "data")
+    """The app's data folder (services.storage; ASSISTANT_DATA_DIR overrides)."""
+    from services import storage
+    return storage.DATA_DIR
 
 
 def _settings():
@@ -67,7 +68,7 @@ class FileRecord:
     chunks: int
     size: int
     added_at: float
-    warnings: list[str] = field(default_factory=list)
+    warnings: list = field(default_factory=list)   # [i18n key, params] pairs from the document reader
     original: str = ""       # where the uploaded bytes are kept, for rebuilds
 
 

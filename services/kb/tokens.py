@@ -20,7 +20,7 @@ question questions answer answers using use based basing give response relying d
 """.split())
 
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _HAS_CJK = re.compile(r"[\u3400-\u9fff]")
 
 
