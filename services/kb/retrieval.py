@@ -42,21 +42,37 @@ def index_text(chunk: StoredChunk) -> str:
     return f"{stem}\n{chunk.title}\n{chunk.heading}\n{chunk.text}"
 
 
+def _bm25_class():
+    from rank_bm25 import BM25Okapi
+
+    class LuceneBM25(BM25Okapi):
+        """BM25 with Lucene's always-positive idf: rank_bm25's Okapi idf goes negative for words in over half
+        the chunks, which in a small base makes every score 0 or below."""
+
+        def _calc_idf(self, nd):
+            import math
+            self.idf = {word: math.log(1 + (self.corpus_size - freq + 0.5) / (freq + 0.5)) for word, freq in nd.items()}
+
+    return LuceneBM25
+
+
 class _KeywordIndex:
     def __init__(self, chunks: list[StoredChunk]):
-        from rank_bm25 import BM25Okapi
         self.chunks = chunks
         corpus = [tokenize(index_text(c)) for c in chunks]
-        # BM25Okapi divides by the corpus size; an empty base has no index at all.
-        self.bm25 = BM25Okapi([doc or ["\u0000"] for doc in corpus]) if chunks else None
+        self.bm25 = _bm25_class()([doc or ["\u0000"] for doc in corpus]) if chunks else None
 
-    def search(self, words: list[str], n: int, files: set[str] | None = None) -> list[tuple[StoredChunk, float]]:
+    def search(self, words: list[str], n: int, files: set[str] | None = None, *,
+               topic: list[str] | None = None) -> list[tuple[StoredChunk, float]]:
+        """The n best chunks for words (only from files, when given) containing at least one topic word."""
         if self.bm25 is None or not words:
             return []
         scores = self.bm25.get_scores(words)
         order = [i for i in sorted(range(len(scores)), key=lambda i: -scores[i])
                  if files is None or self.chunks[i].file in files][:n]
-        return [(self.chunks[i], float(scores[i])) for i in order if scores[i] > 0]
+        topic_set = set(topic or words)
+        return [(self.chunks[i], float(scores[i])) for i in order
+                if scores[i] > 0 and not topic_set.isdisjoint(self.bm25.doc_freqs[i])]
 
 
 _cache: OrderedDict[tuple, _KeywordIndex] = OrderedDict()
@@ -100,11 +116,6 @@ def files_named(words: list[str], files: list[str]) -> set[str] | None:
     return named if named and len(named) < len(set(files)) else None
 
 
-def _min_bm25(words: list[str]) -> float:
-    # A single common word can score a little above 0 everywhere; ask for a real match.
-    return 0.5 if len(words) > 1 else 0.2
-
-
 def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn=None,
              store: KBStore | None = None, embedder: Embedder | None = None, pool: int = 30,
              route_by_name: bool = True, expand_terms: bool = True) -> list[Passage]:
@@ -134,12 +145,11 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
                                                   heading=chunk.heading, score=0.0, chunk_id=chunk.id))
 
     if mode in ("hybrid", "bm25"):
-        floor = _min_bm25(words)
-        search_words = words + (tokenize(expand(query)) if expand_terms else [])
-        for rank, (chunk, score) in enumerate(keyword_index(store, kb_name).search(search_words, pool, scope),
-                                              start=1):
-            if score < floor:
-                break
+        index = keyword_index(store, kb_name)
+        extra = tokenize(expand(query)) if expand_terms else []
+        # Glossary words help rank, but a chunk must contain a word of the question itself to count.
+        hits = index.search(words + extra, pool, scope, topic=words)
+        for rank, (chunk, score) in enumerate(hits, start=1):
             p = passage(chunk)
             p.bm25_rank = rank
             p.score += 1.0 / (RRF_K + rank)
