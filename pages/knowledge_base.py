@@ -191,7 +191,8 @@ def ask_section(store, base, conn) -> None:
         c1, c2 = st.columns(2)
         k = c1.slider(t("kb.ask.k"), 1, 10, 5)
         modes = ["hybrid", "bm25", "dense"] if base.embedder != embeddings.BM25_ONLY else ["bm25"]
-        mode = c2.selectbox(t("kb.ask.mode"), modes, format_func=lambda m: t(f"kb.mode.{m}"))
+        mode_labels = {m: t(f"kb.mode.{m}") for m in modes}
+        mode = c2.selectbox(t("kb.ask.mode"), modes, format_func=mode_labels.get)
         submitted = st.form_submit_button(t("kb.ask.button"), type="primary", icon=":material/search:")
     if submitted:
         if not question.strip():
