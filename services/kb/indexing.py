@@ -182,13 +182,11 @@ def rebuild(kb_name: str, *, store: KBStore | None = None, conn=None, embedder: 
 def delete_file(kb_name: str, sha256: str, *, store: KBStore | None = None) -> None:
     """Remove one file (its record, chunks and kept original) from a base."""
     store = store or KBStore()
-    info = store.base(kb_name)
     records = {r.sha256: r for r in store.files(kb_name)}
     store.delete_file(kb_name, sha256)
     rec = records.get(sha256)
     if rec and rec.original:
         Path(rec.original).unlink(missing_ok=True)
-    _ = info
 
 
 def delete_base(kb_name: str, *, store: KBStore | None = None) -> None:
