@@ -43,7 +43,8 @@ def first_hit(passages, question: dict) -> int | None:
     return None
 
 
-def evaluate(kb_name: str, questions: list[dict], modes, k: int, store, embedder, depth: int = 10) -> dict:
+def evaluate(kb_name: str, questions: list[dict], modes, k: int, store, embedder, depth: int = 10,
+             dense_weight: float = 1.0) -> dict:
     """recall@k and MRR@depth per retrieval mode, with the rank found for each question.
 
     "bm25-plain" is BM25 without file-name routing and glossary expansion, to show what those add.
@@ -55,7 +56,7 @@ def evaluate(kb_name: str, questions: list[dict], modes, k: int, store, embedder
         for q in questions:
             options = {"route_by_name": False, "expand_terms": False} if mode.endswith("-plain") else {}
             passages = retrieve(kb_name, q["question"], depth, mode=mode.removesuffix("-plain"), store=store,
-                                embedder=embedder, **options)
+                                embedder=embedder, dense_weight=dense_weight, **options)
             ranks.append(first_hit(passages, q))
         recall = sum(1 for r in ranks if r is not None and r <= k) / len(ranks)
         mrr = sum(1.0 / r for r in ranks if r is not None) / len(ranks)
@@ -72,6 +73,7 @@ def main(argv=None) -> int:
     parser.add_argument("--chunk-size", type=int, default=800)
     parser.add_argument("--overlap", type=int, default=120)
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--dense-weight", type=float, default=1.0, help="weight of the dense list in the fusion")
     parser.add_argument("--store", type=Path, help="keep the index in this folder and reuse it on the next run "
                                                    "(default: a throwaway folder)")
     args = parser.parse_args(argv)
@@ -105,8 +107,8 @@ def main(argv=None) -> int:
         pages = sum(r.pages for r in records)
         chunks = sum(r.chunks for r in records)
         modes = [m for m in args.modes.split(",") if emb.dense or m.startswith("bm25")]
-        results = evaluate(name, questions, modes, args.k, store, emb)
-    report = {"embedder": emb.id, "k": args.k, "questions": len(questions), "pages": pages, "chunks": chunks,
+        results = evaluate(name, questions, modes, args.k, store, emb, dense_weight=args.dense_weight)
+    report = {"embedder": emb.id, "k": args.k, "dense_weight": args.dense_weight, "questions": len(questions), "pages": pages, "chunks": chunks,
               "chunk_size": args.chunk_size, "overlap": args.overlap, "index_seconds": round(index_s, 1),
               "modes": results, "ids": [q["id"] for q in questions]}
     print(f"{len(questions)} questions, {pages} pages, {chunks} chunks, embedder {emb.id}, "

@@ -25,10 +25,9 @@ def knowledge_store() -> kb.KBStore:
 
 def embedder_options(conn) -> dict[str, str]:
     """Embedding models offered for a new base: id -> label."""
-    options = {}
+    options = {embeddings.BM25_ONLY: t("kb.embedder.bm25")}
     if embeddings.local_model_available():
         options[embeddings.LOCAL_MINILM] = t("kb.embedder.local")
-    options[embeddings.BM25_ONLY] = t("kb.embedder.bm25")
     if conn is not None:
         from services.providers import get_provider
         provider = get_provider(conn.provider)

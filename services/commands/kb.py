@@ -56,7 +56,7 @@ def register(subparsers, common):
 def _embedder_args(p):
     p.add_argument("--embedder", default=None,
                    help="bm25 | local (offline all-MiniLM-L6-v2) | provider (the --provider's embedding model); "
-                        "default: local when installed, else bm25")
+                        "default: bm25")
     p.add_argument("--chunk-size", type=int, default=800)
     p.add_argument("--overlap", type=int, default=120)
 

@@ -118,7 +118,7 @@ def files_named(words: list[str], files: list[str]) -> set[str] | None:
 
 def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn=None,
              store: KBStore | None = None, embedder: Embedder | None = None, pool: int = 30,
-             route_by_name: bool = True, expand_terms: bool = True) -> list[Passage]:
+             route_by_name: bool = True, expand_terms: bool = True, dense_weight: float = 1.0) -> list[Passage]:
     """The k passages of base kb_name most relevant to query, best first; [] when nothing is relevant.
 
     A query with no topic words (a greeting such as "你好") retrieves nothing. A dense hit counts only above
@@ -154,6 +154,7 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
             p.bm25_rank = rank
             p.score += 1.0 / (RRF_K + rank)
     if mode in ("hybrid", "dense") and emb.dense:
+        weight = dense_weight if mode == "hybrid" else 1.0
         hits = store.dense_query(kb_name, emb.embed_query(query), pool, files=scope)
         for rank, (chunk, similarity) in enumerate(hits, start=1):
             if similarity < emb.min_similarity:
@@ -161,7 +162,7 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
             p = passage(chunk)
             p.dense_rank = rank
             p.similarity = similarity
-            p.score += 1.0 / (RRF_K + rank)
+            p.score += weight / (RRF_K + rank)
 
     ranked = sorted(found.values(), key=lambda p: (-p.score, p.file, p.page))[:k]
     from services.documents import looks_like_injection
