@@ -9,9 +9,12 @@ st.set_page_config(page_title="Office AI Assistant · 办公智能助手", page_
 
 lang = session.lang()
 
-# (file, title key, icon); feature pages add one line each.
+# (file, title key, icon); titles are registered in services/i18n.py so the menu is right before any page runs.
 PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
+    ("pages/financials.py", "page.financials", ":material/account_balance:"),
+    ("pages/chatbi.py", "page.chatbi", ":material/query_stats:"),
+    ("pages/contracts.py", "page.contracts", ":material/gavel:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
     ("pages/knowledge_base.py", "page.kb", ":material/library_books:"),
 ]

@@ -66,6 +66,10 @@ i18n.register({
         "zh": "内置离线模型不可用：{detail}",
         "en": "The built-in offline model is unavailable: {detail}",
     },
+    "error.no_model": {
+        "zh": "请为 {provider} 填写模型名（在「设置」页或用 --model）。",
+        "en": "Enter a model name for {provider} (on the Settings page or with --model).",
+    },
     "error.no_capability": {
         "zh": "模型服务 {provider} 不支持{capability}。",
         "en": "Provider {provider} does not support {capability}.",

@@ -54,6 +54,11 @@ register({
               "Add a DashScope (Qwen) key or any OpenAI-compatible endpoint on the Settings page to use a real model.",
     },
     "page.chat": {"zh": "对话", "en": "Chat"},
+    "page.kb": {"zh": "知识库", "en": "Knowledge base"},
+    "page.financials": {"zh": "财报抽取", "en": "Financial reports"},
+    "page.contracts": {"zh": "合同审查", "en": "Contract review"},
+    "page.chatbi": {"zh": "数据问答", "en": "ChatBI"},
+    "page.minutes": {"zh": "会议纪要", "en": "Meeting minutes"},
     "page.settings": {"zh": "设置", "en": "Settings"},
     "error.unexpected": {"zh": "出现意外错误：{detail}", "en": "Unexpected error: {detail}"},
 })

@@ -1,8 +1,10 @@
 """Shared test set-up: no network beyond loopback, isolated data folders, replay connections, real data."""
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -15,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 # Before any app module is imported: app data and secrets go to a throwaway folder, retries wait little.
 _tmp_root = Path(tempfile.mkdtemp(prefix="assistant-tests-"))
+atexit.register(shutil.rmtree, _tmp_root, True)
 os.environ["ASSISTANT_DATA_DIR"] = str(_tmp_root / "data")
 os.environ["ASSISTANT_SECRETS_FILE"] = str(_tmp_root / "secrets.toml")
 os.environ.setdefault("ASSISTANT_RETRY_WAIT", "0.01")

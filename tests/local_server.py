@@ -4,6 +4,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -20,15 +21,18 @@ def free_port() -> int:
 def llama_server(model_path: Path, n_ctx: int = 2048, startup_s: float = 120.0):
     """Start `python -m llama_cpp.server` on a free loopback port; yields its /v1 base URL."""
     port = free_port()
+    # A file, not a pipe: llama.cpp logs enough at start-up to fill a pipe and stall the server.
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(model_path),
                              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + startup_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"llama server exited: {proc.stderr.read()[-2000:]}")
+                log.seek(0)
+                raise RuntimeError(f"llama server exited: {log.read()[-2000:]}")
             try:
                 with urllib.request.urlopen(f"{base}/models", timeout=2) as r:
                     if r.status == 200:
@@ -44,3 +48,4 @@ def llama_server(model_path: Path, n_ctx: int = 2048, startup_s: float = 120.0):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+        log.close()

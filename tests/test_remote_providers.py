@@ -42,7 +42,7 @@ def test_dashscope_streams_through_the_sdk_with_usage_and_cost(dashscope):
     assert len(pieces) > 1 and "".join(pieces) == "通义千问在此，为您服务。"
     request = dashscope.requests[0]
     assert request["path"].endswith("/services/aigc/text-generation/generation")
-    assert request["headers"]["X-DashScope-SSE"] == "enable"
+    assert request["headers"]["x-dashscope-sse"] == "enable"
     assert request["body"]["model"] == "qwen-plus"
     assert request["body"]["input"]["messages"][0] == {"role": "system", "content": "简洁回答"}
     assert request["body"]["parameters"]["incremental_output"] is True
@@ -101,7 +101,7 @@ def test_openai_compatible_streams_and_keeps_reasoning_content(openai_server):
     assert stream.result.reasoning == "Recall geography."
     body = openai_server.requests[0]["body"]
     assert body["stream"] is True and body["model"] == "stub-model"
-    assert openai_server.requests[0]["headers"]["Authorization"] == f"Bearer {openai_server.api_key}"
+    assert openai_server.requests[0]["headers"]["authorization"] == f"Bearer {openai_server.api_key}"
 
 
 @pytest.mark.parametrize("status,key", [(401, "error.auth"), (403, "error.auth"), (404, "error.unknown_model"),

@@ -95,6 +95,9 @@ class Provider(ABC):
         url = resolve_setting(self.base_url_env, base_url, stored) if self.base_url_env else base_url
         url = url or self.default_base_url
         model = model or (self.models()[0].name if self.models() else "")
+        if not model:
+            from services.errors import InputError
+            raise InputError("error.no_model", provider=self.label)
         return Connection(provider=self.name, model=model, api_key=key, base_url=url, **options)
 
     @abstractmethod

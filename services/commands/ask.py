@@ -1,0 +1,93 @@
+"""`python -m services ask FILE_OR_URL... "question"`: answer a question over spreadsheets or a database with SQL."""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(subparsers, common) -> None:
+    """Add the `ask` command."""
+    p = subparsers.add_parser(
+        "ask", parents=[common],
+        help="ask a question over CSV/Excel files or a database URL (the model writes read-only SQL)",
+        description="Load the files (every Excel sheet) into DuckDB, or connect the SQLAlchemy URL read-only, "
+                    "and answer the question with one checked SELECT. The last argument is the question.")
+    p.add_argument("items", nargs="+", metavar="FILE_OR_URL... QUESTION",
+                   help="data files (.csv .tsv .xlsx) or one database URL, then the question")
+    p.add_argument("--json", action="store_true", help="print sql, columns, rows, chart and summary as JSON")
+    p.add_argument("--sql", help="run this SQL instead of asking the model (same checks and limits)")
+    p.add_argument("--max-rows", type=int, default=1000, help="row limit (default 1000)")
+    p.add_argument("--timeout", type=float, default=10.0, help="query time limit in seconds (default 10)")
+    p.add_argument("--no-summary", action="store_true", help="skip the model's summary (automatic summary instead)")
+    p.set_defaults(func=run)
+
+
+def open_source(items: list[str], *, max_rows: int, timeout_s: float, progress=None):
+    """A DuckSession with the files loaded, or an ExternalDatabase for a URL."""
+    from services.chatbi.engine import DuckSession
+    from services.chatbi.external import ExternalDatabase
+    from services.errors import InputError
+    urls = [i for i in items if "://" in i]
+    if urls:
+        if len(items) != 1:
+            raise InputError("bi.error.db_url", detail="give either files or one database URL")
+        return ExternalDatabase(urls[0], max_rows=max_rows, timeout_s=timeout_s)
+    session = DuckSession(max_rows=max_rows, timeout_s=timeout_s)
+    for path in items:
+        for info in session.add_file(path, progress=progress):
+            for warning in info.warnings:
+                print(warning, file=sys.stderr)
+    return session
+
+
+def run(args) -> int:
+    """Load the data, get and check the SQL, run it, print the answer; refused or failed queries exit 1."""
+    from services.chatbi.assistant import ask, rerun
+    from services.errors import InputError
+    if len(args.items) < 2:
+        raise InputError("bi.error.empty_question")
+    *sources, question = args.items
+    from services.cli import cli_lang
+    lang = cli_lang(args)
+    source = open_source(sources, max_rows=args.max_rows, timeout_s=args.timeout)
+    try:
+        if args.sql:
+            answer = rerun(source, args.sql, question, None, lang)
+        else:
+            from services.cli import connection_from_args
+            conn = connection_from_args(args)
+            answer = ask(source, conn, question, lang=lang, summarize=not args.no_summary)
+    finally:
+        source.close()
+    if args.json:
+        print(json.dumps(answer.to_json(lang), ensure_ascii=False, indent=2))
+    else:
+        _print_text(answer, lang)
+    if answer.error is not None:
+        print(answer.error.message(lang), file=sys.stderr)
+        return 1
+    return 0
+
+
+def _print_text(answer, lang: str) -> None:
+    from services import i18n
+    for n, attempt in enumerate(answer.attempts[:-1] if answer.ok else answer.attempts, 1):
+        if attempt.error is not None:
+            print(i18n.t("bi.attempt_failed", lang, n=n, error=attempt.error.message(lang)))
+            if attempt.sql:
+                print(_indent(attempt.sql))
+    if answer.sql:
+        print("SQL:")
+        print(_indent(answer.sql))
+    if answer.result is not None:
+        frame = answer.result.to_frame()
+        print()
+        print(frame.to_string(index=False, max_rows=50) if len(frame) else "(0 rows)")
+        if answer.result.truncated:
+            print(i18n.t("bi.truncated", lang, limit=len(answer.result.rows)))
+        print()
+        print(answer.summary)
+
+
+def _indent(text: str) -> str:
+    return "\n".join("    " + line for line in text.splitlines())
