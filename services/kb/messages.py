@@ -4,7 +4,6 @@ from __future__ import annotations
 from services.i18n import register
 
 register({
-    "page.kb": {"zh": "知识库", "en": "Knowledge base"},
     "kb.title": {"zh": "知识库", "en": "Knowledge base"},
     "kb.intro": {
         "zh": "上传 PDF / Word / TXT / Markdown / Excel / CSV 文件建立知识库，提问时答案会标注出处（文件、页码、原文）。",
