@@ -17,6 +17,7 @@ PAGES = [
     ("pages/contracts.py", "page.contracts", ":material/gavel:"),
     ("pages/minutes.py", "page.minutes", ":material/groups:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
+    ("pages/knowledge_base.py", "page.kb", ":material/library_books:"),
 ]
 
 with st.sidebar:
