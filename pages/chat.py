@@ -8,8 +8,8 @@ import zlib
 
 import streamlit as st
 
-from services import llm, storage
-from services.chat import presets, turns
+from services import kb, llm, storage
+from services.chat import grounding, presets, turns
 from services.chat.store import (ConversationStore, Conversation, Message, default_url, new_browser_id, owner_for,
                                  shared_workspace, valid_browser_id)
 from services.chat_text import stats_line
@@ -316,6 +316,7 @@ def show_answer(message: dict, *, label_model: bool = False) -> None:
                 st.markdown(message["reasoning"])
         if message.get("content"):
             st.markdown(message["content"])
+        show_sources(message.get("sources"))
         status = message.get("status")
         if status == "stopped":
             st.info(t("chat.stopped"), icon=":material/stop_circle:")
@@ -328,6 +329,17 @@ def show_answer(message: dict, *, label_model: bool = False) -> None:
         if message.get("content"):
             with st.expander(t("chat.copy"), icon=":material/content_copy:", expanded=False):
                 st.code(message["content"], language="markdown", wrap_lines=True)
+
+
+def show_sources(sources: dict | None) -> None:
+    """Knowledge-base citations under an answer: file, page and the quoted passage, each expandable."""
+    if not sources:
+        return
+    for warning in sources.get("warnings") or []:
+        st.warning(warning, icon=":material/report:")
+    for c in sources.get("citations") or []:
+        with st.expander(t("kb.ask.source", n=c["n"], file=c["file"], page=c["page"]), icon=":material/description:"):
+            st.text(c["quote"])
 
 
 def show_conversation(messages: list[dict]) -> None:
@@ -362,6 +374,10 @@ def open_streams(history: list[Message]) -> list[llm.ChatStream]:
     """One stream per chosen model; raises AppError (empty, too long, no key) before anything is sent."""
     preset = current_preset()
     sent = turns.model_messages(history, preset, lang)
+    S["chat.kb_passages"] = None
+    if S.get("chat.use_kb") and S.get("chat.kb_base"):
+        sent, S["chat.kb_passages"] = grounding.grounded_turn(
+            S["chat.kb_base"], [m.as_dict() for m in history], lang, session.connection())
     stops = [threading.Event() for _ in range(2)]
     S["chat.stop_events"] = stops
     return [llm.stream_chat(conn, sent, system=S["chat.system"], stop_event=stop)
@@ -375,9 +391,12 @@ def answer_message(stream: llm.ChatStream, variant: int, finished: bool) -> Mess
         events.close()  # ends the model call if it is still running
     r = stream.result
     status = r.status if finished or r.status != "ok" else "stopped"
-    return Message(role="assistant", content=r.text, reasoning=r.reasoning, status=status,
+    text, sources = r.text, None
+    if S.get("chat.kb_passages") is not None and (r.text or status == "ok"):
+        text, sources = grounding.checked_answer(r.text, S["chat.kb_passages"], lang)
+    return Message(role="assistant", content=text, reasoning=r.reasoning, status=status,
                    error=r.error.message(lang) if r.error else None, provider=stream.conn.provider,
-                   model=stream.conn.model, variant=variant, stats=r.stats())
+                   model=stream.conn.model, variant=variant, stats=r.stats(), sources=sources)
 
 
 def stream_one(stream: llm.ChatStream, kept: list[dict]) -> None:
@@ -624,6 +643,12 @@ with st.expander(t("chat.system_prompt"), expanded=False):
     if S["chat.preset"].startswith(presets.CUSTOM_PREFIX):
         st.button(t("chat.preset_delete"), key="chat.preset_delete", on_click=delete_preset,
                   icon=":material/bookmark_remove:")
+
+with st.container(horizontal=True, vertical_alignment="bottom"):
+    bases = kb.list_bases()
+    st.toggle(t("chat.use_kb"), key="chat.use_kb", disabled=not bases, help=None if bases else t("chat.kb_none"))
+    if S.get("chat.use_kb") and bases:
+        st.selectbox(t("chat.kb_base"), bases, key="chat.kb_base")
 
 if S.get("chat.compare"):
     names = session.configured_providers()

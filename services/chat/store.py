@@ -70,6 +70,7 @@ messages = Table(
     Column("variant", Integer, nullable=False, default=0),  # 0: main answer; 1: the compared model's answer
     Column("stats", Text),        # JSON: tokens, timings, cost
     Column("attachments", Text),  # JSON: [{name, chars, tokens, text}]
+    Column("sources", Text),      # JSON: knowledge-base citations {citations: [{n, file, page, quote}], warnings}
     Column("created_at", String(32), nullable=False),
 )
 
@@ -111,6 +112,7 @@ class Message:
     variant: int = 0
     stats: dict[str, Any] | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    sources: dict[str, Any] | None = None
     id: int | None = None
     created_at: str = ""
 
@@ -119,7 +121,7 @@ class Message:
         return {"id": self.id, "role": self.role, "content": self.content, "reasoning": self.reasoning,
                 "status": self.status, "error": self.error, "provider": self.provider, "model": self.model,
                 "variant": self.variant, "stats": self.stats, "attachments": self.attachments,
-                "created_at": self.created_at}
+                "sources": self.sources, "created_at": self.created_at}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Message":
@@ -344,6 +346,7 @@ class ConversationStore:
                 provider=message.provider or "", model=message.model or "", variant=message.variant,
                 stats=json.dumps(message.stats, ensure_ascii=False) if message.stats else None,
                 attachments=json.dumps(message.attachments, ensure_ascii=False) if message.attachments else None,
+                sources=json.dumps(message.sources, ensure_ascii=False) if message.sources else None,
                 created_at=stamp))
             c.execute(update(conversations).where(conversations.c.id == conversation_id).values(updated_at=stamp))
         message.id, message.created_at = done.inserted_primary_key[0], stamp
@@ -419,6 +422,7 @@ def _message(row) -> Message:
     d.pop("conversation_id", None)
     d["stats"] = json.loads(d["stats"]) if d.get("stats") else None
     d["attachments"] = json.loads(d["attachments"]) if d.get("attachments") else []
+    d["sources"] = json.loads(d["sources"]) if d.get("sources") else None
     return Message(**d)
 
 
