@@ -374,14 +374,18 @@ def open_streams(history: list[Message]) -> list[llm.ChatStream]:
     """One stream per chosen model; raises AppError (empty, too long, no key) before anything is sent."""
     preset = current_preset()
     sent = turns.model_messages(history, preset, lang)
-    S["chat.kb_passages"] = None
+    passages = None
     if S.get("chat.use_kb") and S.get("chat.kb_base"):
-        sent, S["chat.kb_passages"] = grounding.grounded_turn(
-            S["chat.kb_base"], [m.as_dict() for m in history], lang, session.connection())
+        sent, passages = grounding.grounded_turn(S["chat.kb_base"], [m.as_dict() for m in history], lang,
+                                                 session.connection())
     stops = [threading.Event() for _ in range(2)]
     S["chat.stop_events"] = stops
-    return [llm.stream_chat(conn, sent, system=S["chat.system"], stop_event=stop)
-            for conn, stop in zip(connections(), stops)]
+    streams = [llm.stream_chat(conn, sent, system=S["chat.system"], stop_event=stop)
+               for conn, stop in zip(connections(), stops)]
+    for stream in streams:
+        # Kept on the stream, not in session state: an interrupted run (Stop) must still check the citations.
+        stream.kb_passages = passages
+    return streams
 
 
 def answer_message(stream: llm.ChatStream, variant: int, finished: bool) -> Message:
@@ -392,8 +396,9 @@ def answer_message(stream: llm.ChatStream, variant: int, finished: bool) -> Mess
     r = stream.result
     status = r.status if finished or r.status != "ok" else "stopped"
     text, sources = r.text, None
-    if S.get("chat.kb_passages") is not None and (r.text or status == "ok"):
-        text, sources = grounding.checked_answer(r.text, S["chat.kb_passages"], lang)
+    passages = getattr(stream, "kb_passages", None)
+    if passages is not None and (r.text or status == "ok"):
+        text, sources = grounding.checked_answer(r.text, passages, lang)
     return Message(role="assistant", content=text, reasoning=r.reasoning, status=status,
                    error=r.error.message(lang) if r.error else None, provider=stream.conn.provider,
                    model=stream.conn.model, variant=variant, stats=r.stats(), sources=sources)
