@@ -101,6 +101,8 @@ def _eval(node: ast.AST) -> Decimal:
         return _UNARY[op](_eval(node.operand))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
+            if isinstance(node.func, ast.Attribute):
+                raise _refuse(f"attribute access .{node.func.attr}")
             name = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
             raise _refuse(f"function {name}")
         if node.keywords or not node.args or any(isinstance(a, ast.Starred) for a in node.args):
@@ -109,6 +111,10 @@ def _eval(node: ast.AST) -> Decimal:
         if node.func.id in ("abs", "sqrt") and len(args) != 1 or node.func.id == "round" and len(args) > 2:
             raise _refuse(f"number of arguments to {node.func.id}")
         return _FUNCTIONS[node.func.id](*args)
+    if isinstance(node, ast.Attribute):
+        raise _refuse(f"attribute access .{node.attr}")
+    if isinstance(node, ast.Name):
+        raise _refuse(f"name {node.id}")
     raise _refuse(type(node).__name__)
 
 
