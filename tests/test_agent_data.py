@@ -6,7 +6,8 @@ import json
 import pymupdf
 import pytest
 
-from services.agent import AgentContext, ToolError, answer_of, builtin_tools, execute, run_agent
+from services.agent import (AgentContext, ToolError, answer_of, builtin_tools, chart_figure, execute, run_agent,
+                            step_label)
 from services.chatbi import Workspace
 from services.chatbi.engine import DuckSession
 from services.documents import read_document
@@ -59,6 +60,10 @@ def test_chatbi_answer_with_chart_through_the_guarded_sql_path(replay_conn, sale
     back = json.loads(tool_messages(script.requests[3])[-1]["content"])
     assert back["chart"]["kind"] == "bar" and back["columns"] == ["region", "total"] and back["row_count"] == 3
     assert answer_of(events).text.startswith("华东最高")
+    fig = chart_figure(result, "zh")  # what the page draws under the step
+    assert fig.data[0].type == "bar" and list(fig.data[0].x) == ["华东", "华南", "华北"]
+    assert step_label(result, "en") == "Observation · query_tables"
+    assert chart_figure(refused[0], "zh") is None
 
 
 def test_each_session_sees_only_its_own_tables(tmp_path, sales_csv):

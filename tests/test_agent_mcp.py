@@ -137,6 +137,19 @@ def test_bad_mcp_settings_are_refused():
     assert parsed.command == "npx" and parsed.args[-1] == "/my docs" and parsed.name == "docs"
 
 
+def test_servers_come_from_the_settings_and_a_bad_line_is_refused_before_saving(tmp_path, monkeypatch):
+    from services import keys
+    from services.agent import configured_servers, save_servers
+    monkeypatch.setattr(keys, "SECRETS_FILE", tmp_path / "secrets.toml")
+    assert configured_servers() == []
+    save_servers(["fx=http://127.0.0.1:9/mcp", "rates=python server.py"])
+    assert [(c.name, c.url, c.command) for c in configured_servers()] == [
+        ("fx", "http://127.0.0.1:9/mcp", None), ("rates", None, "python")]
+    with pytest.raises(InputError):
+        save_servers(["ok=http://127.0.0.1:9/mcp", "bad=ftp://x"])
+    assert len(configured_servers()) == 2
+
+
 # ------------------------------------------------------------------ CLI
 
 def test_cli_prints_the_steps_and_the_answer(tmp_path, capsys, server_script):

@@ -43,8 +43,8 @@ class McpServerConfig:
         m = re.match(r"^([A-Za-z0-9_-]{1,32})=(.+)$", spec)
         if m:
             name, spec = m[1], m[2].strip()
-        if re.match(r"^https?://", spec):
-            return cls(name=name or "mcp", url=spec)
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec):
+            return cls(name=name or "mcp", url=spec)  # a non-HTTP URL is refused by the check in __post_init__
         try:
             parts = shlex.split(spec)
         except ValueError as exc:
@@ -261,3 +261,22 @@ class McpToolset:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+SETTING = "AGENT_MCP_SERVERS"   # stored setting or environment variable: one server spec per line
+
+
+def configured_servers(stored=None) -> list[McpServerConfig]:
+    """MCP servers from settings (AGENT_MCP_SERVERS, one 'name=command args' or 'name=URL' per line)."""
+    from services.keys import resolve_setting
+    text = resolve_setting(SETTING, stored=stored) or ""
+    lines = [line.strip() for line in text.replace("\\n", "\n").splitlines()]
+    return [McpServerConfig.parse(line) for line in lines if line and not line.startswith("#")]
+
+
+def save_servers(specs: list[str]) -> None:
+    """Store the MCP server list (checked first, so a bad line is refused before anything is written)."""
+    from services.keys import save_setting
+    for spec in specs:
+        McpServerConfig.parse(spec)
+    save_setting(SETTING, "\n".join(s.strip() for s in specs if s.strip()))

@@ -14,7 +14,8 @@ def add_agent_options(p, *, with_switch: bool = True) -> None:
     p.add_argument("--report", action="append", default=[], metavar="PDF",
                    help="financial report whose key figures the lookup tool may read (repeatable)")
     p.add_argument("--mcp", action="append", default=[], metavar="SPEC",
-                   help="MCP server: 'name=command args…' (stdio) or 'name=http://…/mcp' (repeatable)")
+                   help="MCP server: 'name=command args…' (stdio) or 'name=http://…/mcp' (repeatable); "
+                        "servers in the AGENT_MCP_SERVERS setting are always added")
     p.add_argument("--max-steps", type=int, default=None, help="most model turns that call tools (default 8)")
     p.add_argument("--time-limit", type=float, default=None, help="seconds per question (default 180)")
     p.add_argument("--json", action="store_true", help="print each step as one JSON line")
@@ -84,7 +85,8 @@ def run_agent_cli(args) -> int:
         question = sys.stdin.read()
     conn = connection_from_args(args)
     ctx = build_context(args, lang)
-    configs = [McpServerConfig.parse(spec) for spec in getattr(args, "mcp", None) or []]
+    from services.agent.mcp_tools import configured_servers
+    configs = configured_servers() + [McpServerConfig.parse(spec) for spec in getattr(args, "mcp", None) or []]
     with McpToolset(configs) as mcp:
         for error in mcp.errors:
             print(error.message(lang), file=sys.stderr)
