@@ -108,13 +108,27 @@ def execute(tool_by_name: dict[str, AgentTool], name: str, args: Any, lang: str)
         raise ToolError("agent.error.tool_failed", name=name, detail=f"{type(exc).__name__}: {exc}"[:300]) from None
 
 
+def _tool_model(conn: Connection, tools: Sequence[AgentTool]):
+    """(plain model, model with the tools bound), or None when this model cannot take tools."""
+    from services.providers import chat_model
+    base = chat_model(conn)
+    if conn.provider == "dashscope":
+        from services.agent.dashscope_tools import tool_model
+        base = tool_model(base)  # the foundation model does not read tool calls back (see dashscope_tools)
+    if not tools:
+        return base, base
+    try:
+        return base, base.bind_tools([t.schema() for t in tools])
+    except NotImplementedError:
+        return None
+
+
 def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, history: Sequence[dict] | None = None,
               lang: str = "zh", max_steps: int = MAX_STEPS, time_limit_s: float = TIME_LIMIT_S,
               stop_event: threading.Event | None = None, today: str | None = None,
               clock: Callable[[], float] = time.monotonic) -> Iterator[AgentEvent]:
     """Answer a question, letting the model call tools; yields each step as it happens, the answer last."""
     from services.llm import complete
-    from services.providers import chat_model
     question = (question or "").strip()
     if not question:
         raise InputError("agent.error.empty_question")
@@ -123,7 +137,12 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
         today = date.today().isoformat()
     system = system_prompt(lang, today)
 
-    if not supports_tools(conn):
+    try:
+        bound = _tool_model(conn, tools) if supports_tools(conn) else None
+    except AppError as exc:
+        yield AgentEvent("answer", exc.message(lang), error=True, status="error")
+        return
+    if bound is None:
         yield AgentEvent("notice", i18n.t("agent.notice.no_tools", lang, provider=conn.provider, model=conn.model))
         try:
             result = complete(conn, list(history or []) + [{"role": "user", "content": question}])
@@ -132,12 +151,11 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
             return
         yield AgentEvent("answer", result.text, status="no_tools")
         return
+    base, model = bound
 
     tool_by_name = {t.name: t for t in tools}
     messages: list[BaseMessage] = [SystemMessage(content=system), *_history(history), HumanMessage(content=question)]
     started = clock()
-    base = chat_model(conn)
-    model = base.bind_tools([t.schema() for t in tools]) if tools else base
     step = 0
     while True:
         if stop_event is not None and stop_event.is_set():
