@@ -30,7 +30,7 @@ def run(conn, question, ctx=None, **kw):
 def test_multi_step_calculation_is_exact_and_results_go_back_to_the_model(replay_conn):
     conn = replay_conn([
         {"content": "先各加 1000", "tool_calls": [call("calculator", {"expression": "2000+1000, 3000+1000, 4000+1000"}, "c1")]},
-        {"content": "再减 500", "tool_calls": [call("calculator", {"expression": "3000-500, 4000-500, 5000-500"}, "c2")]},
+        {"content": "再减 500", "reasoning": "3000, 4000, 5000 各减 500", "tool_calls": [call("calculator", {"expression": "3000-500, 4000-500, 5000-500"}, "c2")]},
         {"content": "", "tool_calls": [call("calculator", {"expression": "2500*1.2, 3500*1.2, 4500*1.2"}, "c3")]},
         "结果分别是 3000、4200、5400。",
     ])
@@ -40,6 +40,7 @@ def test_multi_step_calculation_is_exact_and_results_go_back_to_the_model(replay
                      "tool_call", "observation", "answer"]
     assert [e.data["results"] for e in events if e.kind == "observation"] == [
         ["3000", "4000", "5000"], ["2500", "3500", "4500"], ["3000", "4200", "5400"]]
+    assert [e.text for e in events if e.kind == "thought"] == ["先各加 1000", "3000, 4000, 5000 各减 500\n\n再减 500"]
     answer = answer_of(events)
     assert answer.status == "ok" and answer.text == "结果分别是 3000、4200、5400。"
 

@@ -176,8 +176,10 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
         if not calls and not bad_calls:
             yield AgentEvent("answer", text or i18n.t("agent.no_answer", lang), status="ok", step=step)
             return
-        if text:
-            yield AgentEvent("thought", text, step=step)
+        thinking = str((reply.additional_kwargs or {}).get("reasoning_content") or "").strip()
+        if thinking or text:
+            # Thinking text (Qwen/DeepSeek reasoning) and any words said before the calls are the step's thought.
+            yield AgentEvent("thought", "\n\n".join(p for p in (thinking, text) if p), step=step)
         messages.append(reply)
         for call in calls:
             yield AgentEvent("tool_call", tool=call["name"], args=call.get("args") or {}, call_id=call.get("id"),
