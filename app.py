@@ -14,6 +14,7 @@ PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
     ("pages/financials.py", "page.financials", ":material/account_balance:"),
     ("pages/chatbi.py", "page.chatbi", ":material/query_stats:"),
+    ("pages/contracts.py", "page.contracts", ":material/gavel:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
 ]
 

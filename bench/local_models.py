@@ -45,6 +45,8 @@ def chat_speed(model: str, repeats: int) -> dict:
             if stream.result.tokens_per_s:
                 speeds.append(stream.result.tokens_per_s)
                 ttfts.append(stream.result.ttft_s)
+    if not speeds:
+        return {"tokens_per_s": 0.0, "ttft_s": float("nan"), "samples": samples}
     return {"tokens_per_s": statistics.median(speeds), "ttft_s": statistics.median(ttfts), "samples": samples}
 
 
@@ -75,9 +77,14 @@ def extraction(model_used_for_schema: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--models", nargs="*", default=list(local.MODELS))
+    parser.add_argument("--skip-chat", action="store_true")
     args = parser.parse_args()
-    for name in local.MODELS:
+    for name in args.models:
         print(f"== {name}")
+        if args.skip_chat:
+            print(f"extraction: {extraction(name)}")
+            continue
         speed = chat_speed(name, args.repeats)
         print(f"chat: median {speed['tokens_per_s']:.1f} tokens/s, time to first token {speed['ttft_s']:.2f} s")
         for q, a in speed["samples"].items():
