@@ -143,6 +143,19 @@ def test_time_limit_stops_the_loop(replay_conn):
     assert script_for(conn.replay_path).remaining >= 1  # no model call after the time ran out
 
 
+def test_stop_event_ends_the_run_between_steps(replay_conn):
+    import threading
+    stop = threading.Event()
+    conn = replay_conn([{"content": "", "tool_calls": [call("calculator", {"expression": "1+1"}, "s1")]}, "unused"])
+    events = []
+    for event in run_agent(conn, "1+1", builtin_tools(AgentContext()), stop_event=stop):
+        events.append(event)
+        if event.kind == "observation":
+            stop.set()  # the user pressed stop while the tool ran
+    assert events[-1].kind == "answer" and events[-1].status == "stopped"
+    assert script_for(conn.replay_path).remaining == 1
+
+
 def test_provider_error_is_an_answer_message_not_a_traceback(replay_conn):
     conn = replay_conn([{"error": {"status": 401}}])
     events = run(conn, "1+1", lang="en")

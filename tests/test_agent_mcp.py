@@ -31,6 +31,11 @@ SERVER = textwrap.dedent('''
             raise ValueError(f"unknown currency {currency}")
         return rates[currency]
 
+    @mcp.tool()
+    def rate_date() -> str:
+        """The date the rates are from."""
+        return "2026-11-20"
+
     @mcp.tool(annotations=ToolAnnotations(readOnlyHint=False, destructiveHint=True))
     def drop_rates() -> str:
         """Deletes every rate."""
@@ -61,7 +66,7 @@ def call(name, args, id_):
 def test_mcp_tool_is_offered_next_to_builtins_and_called(replay_conn, stdio_tools):
     assert stdio_tools.errors == []
     names = [t.name for t in stdio_tools.tools]
-    assert names == ["rates__exchange_rate"]  # the tool that writes is not offered
+    assert names == ["rates__exchange_rate", "rates__rate_date"]  # the tool that writes is not offered
     conn = replay_conn([
         {"content": "", "tool_calls": [call("rates__exchange_rate", {"currency": "GBP"}, "m0")]},
         {"content": "", "tool_calls": [call("rates__exchange_rate", {"currency": "USD"}, "m1")]},
@@ -72,7 +77,7 @@ def test_mcp_tool_is_offered_next_to_builtins_and_called(replay_conn, stdio_tool
     events = list(run_agent(conn, "250 美元合多少人民币", tools, today="2026-11-22", lang="en"))
     script = script_for(conn.replay_path)
     bound = {t["function"]["name"]: t["function"] for t in script.request_options[0]["tools"]}
-    assert set(bound) == {"calculator", "date_info", "rates__exchange_rate"}
+    assert set(bound) == {"calculator", "date_info", "rates__exchange_rate", "rates__rate_date"}
     assert bound["rates__exchange_rate"]["parameters"]["required"] == ["currency"]
     failed = [e for e in events if e.call_id == "m0" and e.kind == "observation"][0]
     assert failed.error and "unknown currency GBP" in failed.text
@@ -119,12 +124,18 @@ def test_mcp_over_streamable_http(server_script):
         proc.wait(timeout=10)
 
 
+def test_strict_read_only_offers_only_tools_marked_read_only(server_script):
+    config = McpServerConfig(name="rates", command=sys.executable, args=(str(server_script),), allow_unannotated=False)
+    with McpToolset([config]) as toolset:
+        assert [t.name for t in toolset.tools] == ["rates__exchange_rate"]
+
+
 def test_a_server_that_cannot_start_is_reported_and_others_keep_working(server_script):
     configs = [McpServerConfig(name="broken", command=sys.executable, args=("-c", "import sys; sys.exit(3)"),
                                timeout_s=20),
                McpServerConfig(name="rates", command=sys.executable, args=(str(server_script),))]
     with McpToolset(configs) as toolset:
-        assert [t.name for t in toolset.tools] == ["rates__exchange_rate"]
+        assert [t.name for t in toolset.tools] == ["rates__exchange_rate", "rates__rate_date"]
         assert len(toolset.errors) == 1 and "broken" in toolset.errors[0].message("en")
 
 

@@ -16,7 +16,7 @@ CALL = {"name": "calculator", "args": {"expression": "(2000+1000-500)*1.2, (3000
 
 def _wire_calls(calls):
     return [{"id": f"call_{i}", "type": "function",
-             "function": {"name": c["name"], "arguments": json.dumps(c["args"], ensure_ascii=False)}}
+             "function": {"name": c["name"], "arguments": c.get("raw") or json.dumps(c["args"], ensure_ascii=False)}}
             for i, c in enumerate(calls)]
 
 
@@ -78,3 +78,23 @@ def test_tool_calls_round_trip_over_the_wire(provider, handler, base):
     assert json.loads(assistant["tool_calls"][0]["function"]["arguments"]) == CALL["args"]
     tool = [m for m in msgs if m["role"] == "tool"][-1]
     assert tool["tool_call_id"] == "call_0" and json.loads(tool["content"])["results"] == ["3000", "4200"]
+
+
+@pytest.mark.parametrize("provider,handler,base", [
+    ("openai-compatible", OpenAIToolHandler, "/v1"),
+    ("dashscope", DashScopeToolHandler, "/api/v1"),
+])
+def test_arguments_that_are_not_json_are_an_error_the_model_can_fix(provider, handler, base):
+    with StubServer(handler) as stub:
+        stub.replies = [Reply(text="", tool_calls=[{"name": "calculator", "args": {}, "raw": '{"expression": "1+'}]),
+                        Reply(text="", tool_calls=[{"name": "calculator", "args": {"expression": "1+1"}}]),
+                        Reply(text="2")]
+        conn = get_provider(provider).connect("qwen-plus" if provider == "dashscope" else "stub-model",
+                                              api_key=stub.api_key, base_url=f"http://127.0.0.1:{stub.port}{base}")
+        events = list(run_agent(conn, "1+1", builtin_tools(AgentContext()), today="2026-11-22", lang="en"))
+    errors = [e for e in events if e.kind == "observation" and e.error]
+    assert len(errors) == 1 and "Invalid arguments for tool 'calculator'" in errors[0].text
+    msgs = stub.requests[1]["body"].get("messages") or stub.requests[1]["body"]["input"]["messages"]
+    tool = [m for m in msgs if m["role"] == "tool"][-1]
+    assert tool["tool_call_id"] == "call_0" and tool["content"].startswith("Error: Invalid arguments")
+    assert answer_of(events).text == "2"
