@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from services import i18n
 from services.agent.tools import AgentTool, ToolError, ToolOutput
-from services.errors import AppError, InputError, ProviderError
+from services.errors import AppError, InputError
 from services.providers.base import Connection
 
 MAX_STEPS = 8            # model turns that call tools
