@@ -188,3 +188,21 @@ def test_cli_json_lines_and_failure_exit_code(tmp_path, capsys):
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert code == 1 and lines[-1]["kind"] == "answer" and lines[-1]["error"] is True
     assert "server error" in lines[-1]["text"]
+
+
+def test_the_three_lines_for_chat_agent_work_with_the_chat_command(tmp_path, capsys):
+    """What the lead adds to commands/chat.py: add_agent_options(p) in register, run_agent_cli when --agent."""
+    import argparse
+    from services.commands import chat
+    from services.commands.agent import add_agent_options, run_agent_cli
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers(dest="command")
+    chat.register(subparsers, cli.common_options())
+    add_agent_options(subparsers.choices["chat"])
+    replay = tmp_path / "r.jsonl"
+    replay.write_text(json.dumps({"content": "", "tool_calls": [call("calculator", {"expression": "2+3"}, "c")]}) +
+                      "\n" + json.dumps({"content": "5"}) + "\n", encoding="utf-8")
+    args = parser.parse_args(["chat", "--agent", "--replay", str(replay), "--lang", "en", "2+3?"])
+    assert args.agent and run_agent_cli(args) == 0
+    out = capsys.readouterr().out
+    assert "[1] Tool call: calculator" in out and '"result": "5"' in out and out.rstrip().endswith("Answer: 5")

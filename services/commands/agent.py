@@ -6,19 +6,25 @@ import sys
 
 
 def add_agent_options(p, *, with_switch: bool = True) -> None:
-    """The agent options; `chat` adds them with the --agent switch, `agent` without it."""
+    """The agent options; `chat` adds them with the --agent switch, `agent` without it (existing ones are kept)."""
+    taken = set(p._option_string_actions)  # chat may already have --json etc.: keep its meaning
+
+    def add(flag: str, **kw) -> None:
+        if flag not in taken:
+            p.add_argument(flag, **kw)
+
     if with_switch:
-        p.add_argument("--agent", action="store_true", help="let the model call tools and print every step")
-    p.add_argument("--data", action="append", default=[], metavar="FILE",
-                   help="CSV/Excel file whose tables the query tools may read (repeatable)")
-    p.add_argument("--report", action="append", default=[], metavar="PDF",
-                   help="financial report whose key figures the lookup tool may read (repeatable)")
-    p.add_argument("--mcp", action="append", default=[], metavar="SPEC",
-                   help="MCP server: 'name=command args…' (stdio) or 'name=http://…/mcp' (repeatable); "
-                        "servers in the AGENT_MCP_SERVERS setting are always added")
-    p.add_argument("--max-steps", type=int, default=None, help="most model turns that call tools (default 8)")
-    p.add_argument("--time-limit", type=float, default=None, help="seconds per question (default 180)")
-    p.add_argument("--json", action="store_true", help="print each step as one JSON line")
+        add("--agent", action="store_true", help="let the model call tools and print every step")
+    add("--data", action="append", default=[], metavar="FILE",
+        help="CSV/Excel file whose tables the query tools may read (repeatable)")
+    add("--report", action="append", default=[], metavar="PDF",
+        help="financial report whose key figures the lookup tool may read (repeatable)")
+    add("--mcp", action="append", default=[], metavar="SPEC",
+        help="MCP server: 'name=command args…' (stdio) or 'name=http://…/mcp' (repeatable); "
+             "servers in the AGENT_MCP_SERVERS setting are always added")
+    add("--max-steps", type=int, default=None, help="most model turns that call tools (default 8)")
+    add("--time-limit", type=float, default=None, help="seconds per question (default 180)")
+    add("--json", action="store_true", help="print each step as one JSON line")
 
 
 def register(subparsers, common) -> None:
