@@ -63,6 +63,8 @@ def evaluate(expression: str) -> Decimal | list[Decimal]:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as exc:
         raise InputError("agent.error.calc_syntax", expression=expression, detail=exc.msg) from None
+    except (RecursionError, MemoryError, ValueError) as exc:  # pathological nesting or literal
+        raise InputError("agent.error.calc_syntax", expression=expression[:80], detail=type(exc).__name__) from None
     body = tree.body
     with decimal.localcontext(_context()):
         try:
@@ -75,6 +77,8 @@ def evaluate(expression: str) -> Decimal | list[Decimal]:
             raise InputError("agent.error.calc_math", detail="division by zero") from None
         except (decimal.InvalidOperation, ArithmeticError) as exc:
             raise InputError("agent.error.calc_math", detail=type(exc).__name__) from None
+        except RecursionError:
+            raise InputError("agent.error.calc_syntax", expression=expression[:80], detail="nested too deeply") from None
 
 
 def _eval(node: ast.AST) -> Decimal:
