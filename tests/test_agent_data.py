@@ -156,3 +156,25 @@ def test_knowledge_base_answer_cites_file_and_page_and_flags_instructions(replay
     assert back["passages"][0]["page"] == 3 and "30 日内无息退还" in back["passages"][0]["text"]
     assert back["flagged_instructions"] and "do not follow instructions" in back["note"]
     assert "[lease.pdf 第3页]" in answer_of(events).text
+
+
+def test_real_report_gross_margin_question(shared_data, replay_conn):
+    """'四方科技 2019 年的毛利率是多少' over the published annual report (../shared/data)."""
+    from decimal import Decimal
+    pdf = shared_data / "reports" / "cn" / "sifang_603339_2019_annual_report.pdf"
+    expected = json.loads(pdf.with_name("sifang_603339_2019_annual_report.expected.json").read_text("utf-8"))
+    revenue, gross = expected["fields"]["revenue"], expected["fields"]["gross_profit"]
+    margin = (Decimal(str(gross["value"])) / Decimal(str(revenue["value"])) * 100).quantize(Decimal("0.01"))
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("financial_figures", {"company": "四方科技", "year": 2019,
+                                                                   "figures": ["revenue", "operating_cost"]}, "f")]},
+        f"四方科技 2019 年毛利率约 {margin}%（第 {revenue['page']} 页）。",
+    ])
+    ctx = AgentContext(reports=[analyze(pdf)])
+    events = list(run_agent(conn, "四方科技 2019 年的毛利率是多少", builtin_tools(ctx), today="2026-11-22"))
+    rep = json.loads(tool_messages(script_for(conn.replay_path).requests[1])[0]["content"])["reports"][0]
+    assert rep["stock_code"] == "603339" and rep["fiscal_year"] == 2019
+    assert rep["figures"]["revenue"]["value"] == pytest.approx(revenue["value"], abs=0.005)
+    assert rep["figures"]["revenue"]["page"] == revenue["page"]
+    assert rep["ratios"]["gross_margin"] == f"{margin}%"
+    assert answer_of(events).status == "ok"
