@@ -143,6 +143,16 @@ def test_time_limit_stops_the_loop(replay_conn):
     assert script_for(conn.replay_path).remaining >= 1  # no model call after the time ran out
 
 
+def test_earlier_turns_are_sent_before_the_question(replay_conn):
+    conn = replay_conn(["4200 乘 2 是 8400。"])
+    history = [{"role": "user", "content": "3000 加 1200"}, {"role": "assistant", "content": "4200"}]
+    events = list(run_agent(conn, "再乘 2", builtin_tools(AgentContext()), history=history))
+    sent = script_for(conn.replay_path).requests[0]
+    assert [m["role"] for m in sent] == ["system", "user", "assistant", "user"]
+    assert [m["content"] for m in sent[1:]] == ["3000 加 1200", "4200", "再乘 2"]
+    assert answer_of(events).text == "4200 乘 2 是 8400。"
+
+
 def test_stop_event_ends_the_run_between_steps(replay_conn):
     import threading
     stop = threading.Event()

@@ -153,7 +153,10 @@ def test_servers_come_from_the_settings_and_a_bad_line_is_refused_before_saving(
     from services.agent import configured_servers, save_servers
     monkeypatch.setattr(keys, "SECRETS_FILE", tmp_path / "secrets.toml")
     assert configured_servers() == []
-    save_servers(["fx=http://127.0.0.1:9/mcp", "rates=python server.py"])
+    with pytest.raises(InputError) as info:
+        save_servers(["rates=python server.py"])  # from the browser: no programs on the app's machine
+    assert "AGENT_MCP_SERVERS" in info.value.message("en")
+    save_servers(["fx=http://127.0.0.1:9/mcp", "rates=python server.py"], allow_command=True)
     assert [(c.name, c.url, c.command) for c in configured_servers()] == [
         ("fx", "http://127.0.0.1:9/mcp", None), ("rates", None, "python")]
     with pytest.raises(InputError):

@@ -37,14 +37,19 @@ class McpServerConfig:
             raise InputError("agent.error.mcp_config", server=self.name, detail=f"not an http(s) URL: {self.url}")
 
     @classmethod
-    def parse(cls, spec: str, name: str | None = None) -> "McpServerConfig":
-        """From settings text: 'name=URL', 'name=command args…', a bare URL or a bare command line."""
+    def parse(cls, spec: str, name: str | None = None, *, allow_command: bool = True) -> "McpServerConfig":
+        """From settings text: 'name=URL', 'name=command args…', a bare URL or a bare command line.
+
+        Text typed in a browser must pass allow_command=False: a stdio server is a program run on the app's machine.
+        """
         spec = spec.strip()
         m = re.match(r"^([A-Za-z0-9_-]{1,32})=(.+)$", spec)
         if m:
             name, spec = m[1], m[2].strip()
         if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", spec):
             return cls(name=name or "mcp", url=spec)  # a non-HTTP URL is refused by the check in __post_init__
+        if not allow_command:
+            raise InputError("agent.error.mcp_command_not_allowed", server=name or "mcp")
         try:
             parts = shlex.split(spec)
         except ValueError as exc:
@@ -274,9 +279,12 @@ def configured_servers(stored=None) -> list[McpServerConfig]:
     return [McpServerConfig.parse(line) for line in lines if line and not line.startswith("#")]
 
 
-def save_servers(specs: list[str]) -> None:
-    """Store the MCP server list (checked first, so a bad line is refused before anything is written)."""
+def save_servers(specs: list[str], *, allow_command: bool = False) -> None:
+    """Store the MCP server list (checked first, so a bad line is refused before anything is written).
+
+    Commands are refused unless allow_command: the settings page may add URLs; programs are set by whoever runs
+    the app (environment variable or secrets file)."""
     from services.keys import save_setting
     for spec in specs:
-        McpServerConfig.parse(spec)
+        McpServerConfig.parse(spec, allow_command=allow_command)
     save_setting(SETTING, "\n".join(s.strip() for s in specs if s.strip()))

@@ -66,6 +66,10 @@ i18n.register({
                                 "en": "Cannot connect to the MCP server '{server}': {detail}"},
     "agent.error.mcp_config": {"zh": "MCP 服务器「{server}」的配置有误：{detail}",
                                "en": "The MCP server '{server}' is misconfigured: {detail}"},
+    "agent.error.mcp_command_not_allowed": {
+        "zh": "MCP 服务器「{server}」：在网页中只能添加 HTTP 地址；本机命令（stdio）需由管理员在 AGENT_MCP_SERVERS 中配置。",
+        "en": "MCP server '{server}': only HTTP URLs can be added in the browser; local commands (stdio) are set by "
+              "the administrator in AGENT_MCP_SERVERS."},
     "agent.error.mcp_call": {"zh": "MCP 工具「{name}」返回错误：{detail}", "en": "The MCP tool '{name}' returned an error: {detail}"},
     "agent.error.mcp_timeout": {"zh": "MCP 服务器「{server}」在 {seconds} 秒内没有响应",
                                 "en": "The MCP server '{server}' did not answer within {seconds} s"},
