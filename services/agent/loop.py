@@ -99,13 +99,20 @@ def execute(tool_by_name: dict[str, AgentTool], name: str, args: Any, lang: str)
         raise ToolError("agent.error.unknown_tool", name=name, names=", ".join(tool_by_name))
     checked = tool.validate(args)
     try:
-        return tool.run(checked)
+        output = tool.run(checked)
     except ToolError:
         raise
     except AppError as exc:
         raise ToolError("agent.error.tool_failed", name=name, detail=exc.message(lang)) from None
     except Exception as exc:  # noqa: BLE001 - a tool bug must not end the conversation
         raise ToolError("agent.error.tool_failed", name=name, detail=f"{type(exc).__name__}: {exc}"[:300]) from None
+    if "flagged" not in output.data:
+        # Table cells, MCP results: any text that addresses the model is shown to the user, not obeyed.
+        from services.documents import looks_like_injection
+        flagged = sorted(set(looks_like_injection(output.text)))
+        if flagged:
+            output.data["flagged"] = flagged
+    return output
 
 
 def _tool_model(conn: Connection, tools: Sequence[AgentTool]):
