@@ -50,6 +50,9 @@ def _print_event(event, lang: str) -> None:
     elif event.kind == "observation":
         text = event.text if len(event.text) <= 600 else event.text[:600] + " …"
         print(f"{prefix}{_label('observation', lang, event.error)}: {text}")
+        if (event.data or {}).get("flagged"):
+            from services import i18n
+            print(f"{prefix}{i18n.t('agent.notice.injection', lang, phrases='; '.join(event.data['flagged'][:3]))}")
     elif event.kind == "answer":
         print(f"\n{_label('answer', lang)}: {event.text}")
     else:
