@@ -29,6 +29,17 @@ class OpenAIToolHandler(OpenAIHandler):
         body = self._body()
         self._record(body)
         reply = self.stub.next_reply()
+        if reply.status != 200:
+            return self._json(reply.status, {"error": {"message": reply.error_code, "type": "invalid_request_error"}})
+        if body.get("stream"):  # plain chat (the fallback) streams
+            self._start_sse()
+            for delta, finish in (({"role": "assistant", "content": reply.text}, None), ({}, "stop")):
+                chunk = {"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0, "model": body.get("model"),
+                         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+                self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            return None
         message = {"role": "assistant", "content": reply.text or None}
         if reply.tool_calls:
             message["tool_calls"] = _wire_calls(reply.tool_calls)
@@ -98,3 +109,15 @@ def test_arguments_that_are_not_json_are_an_error_the_model_can_fix(provider, ha
     tool = [m for m in msgs if m["role"] == "tool"][-1]
     assert tool["tool_call_id"] == "call_0" and tool["content"].startswith("Error: Invalid arguments")
     assert answer_of(events).text == "2"
+
+
+def test_a_server_model_that_rejects_tools_falls_back_to_plain_chat():
+    with StubServer(OpenAIToolHandler) as stub:
+        stub.replies = [Reply(status=400, error_code="registry.ollama.ai/library/gemma:2b does not support tools"),
+                        Reply(text="大约 5。")]
+        conn = get_provider("openai-compatible").connect("gemma:2b", api_key=stub.api_key,
+                                                         base_url=f"http://127.0.0.1:{stub.port}/v1")
+        events = list(run_agent(conn, "2+3?", builtin_tools(AgentContext()), lang="en"))
+    assert events[0].kind == "notice" and "cannot call tools" in events[0].text
+    assert answer_of(events).status == "no_tools" and answer_of(events).text == "大约 5。"
+    assert "tools" in stub.requests[0]["body"] and "tools" not in stub.requests[1]["body"]

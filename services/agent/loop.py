@@ -135,7 +135,6 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
               stop_event: threading.Event | None = None, today: str | None = None,
               clock: Callable[[], float] = time.monotonic) -> Iterator[AgentEvent]:
     """Answer a question, letting the model call tools; yields each step as it happens, the answer last."""
-    from services.llm import complete
     question = (question or "").strip()
     if not question:
         raise InputError("agent.error.empty_question")
@@ -151,12 +150,7 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
         return
     if bound is None:
         yield AgentEvent("notice", i18n.t("agent.notice.no_tools", lang, provider=conn.provider, model=conn.model))
-        try:
-            result = complete(conn, list(history or []) + [{"role": "user", "content": question}])
-        except AppError as exc:
-            yield AgentEvent("answer", exc.message(lang), error=True, status="error")
-            return
-        yield AgentEvent("answer", result.text, status="no_tools")
+        yield from _plain_answer(conn, history, question, lang)
         return
     base, model = bound
 
@@ -175,6 +169,12 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
         try:
             reply = _invoke(conn, model, messages)
         except AppError as exc:
+            if step == 1 and _refuses_tools(exc):
+                # A server (Ollama, vLLM…) whose model rejects the tools parameter: chat without them.
+                yield AgentEvent("notice", i18n.t("agent.notice.no_tools", lang, provider=conn.provider,
+                                                  model=conn.model))
+                yield from _plain_answer(conn, history, question, lang)
+                return
             yield AgentEvent("answer", exc.message(lang), error=True, status="error", step=step)
             return
         text = _text(reply.content).strip()
@@ -221,6 +221,24 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
             yield AgentEvent("notice", i18n.t("agent.notice.step_limit", lang, steps=max_steps), step=step)
             yield from _final_without_tools(conn, base, messages, lang, max_steps, step)
             return
+
+
+def _refuses_tools(exc: AppError) -> bool:
+    """Whether a 400 from the server says this model does not take tools."""
+    detail = str(exc.params.get("detail", "")).lower()
+    return exc.key == "error.bad_request" and "tool" in detail and any(
+        w in detail for w in ("support", "not allowed", "unsupported", "invalid", "unknown", "unrecognized"))
+
+
+def _plain_answer(conn: Connection, history, question: str, lang: str) -> Iterator[AgentEvent]:
+    """The question as plain chat, for models that cannot call tools."""
+    from services.llm import complete
+    try:
+        result = complete(conn, list(history or []) + [{"role": "user", "content": question}])
+    except AppError as exc:
+        yield AgentEvent("answer", exc.message(lang), error=True, status="error")
+        return
+    yield AgentEvent("answer", result.text, status="no_tools")
 
 
 def _final_without_tools(conn, base, messages, lang, max_steps, step) -> Iterator[AgentEvent]:
