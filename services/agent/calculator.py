@@ -69,8 +69,8 @@ def evaluate(expression: str) -> Decimal | list[Decimal]:
     with decimal.localcontext(_context()):
         try:
             if isinstance(body, (ast.Tuple, ast.List)):
-                return [+_eval(e) for e in body.elts]
-            return +_eval(body)
+                return [+_eval(e, text) for e in body.elts]
+            return +_eval(body, text)
         except (decimal.Overflow, decimal.Underflow) as exc:
             raise InputError("agent.error.calc_too_big", detail=type(exc).__name__) from None
         except decimal.DivisionByZero:
@@ -81,12 +81,20 @@ def evaluate(expression: str) -> Decimal | list[Decimal]:
             raise InputError("agent.error.calc_syntax", expression=expression[:80], detail="nested too deeply") from None
 
 
-def _eval(node: ast.AST) -> Decimal:
+def _literal(node: ast.Constant, source: str) -> Decimal:
+    text = (ast.get_source_segment(source, node) or "").replace("_", "")
+    try:
+        return Decimal(text)
+    except decimal.InvalidOperation:  # 0x1F, 0o17 and the like
+        return Decimal(repr(node.value)) if isinstance(node.value, float) else Decimal(node.value)
+
+
+def _eval(node: ast.AST, source: str) -> Decimal:
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise _refuse(f"constant {type(node.value).__name__}")
-        # repr of a float is the shortest text that reads back as it, so 1.2 stays exactly 1.2.
-        value = Decimal(repr(node.value)) if isinstance(node.value, float) else Decimal(node.value)
+        # The digits as typed, not the binary float: 1.2 stays 1.2 and 0.12345678901234567891 keeps every digit.
+        value = _literal(node, source)
         if not value.is_finite():
             raise InputError("agent.error.calc_too_big", detail=repr(node.value))
         return value
@@ -94,7 +102,7 @@ def _eval(node: ast.AST) -> Decimal:
         op = type(node.op)
         if op not in _BINOPS:
             raise _refuse(f"operator {op.__name__}")
-        left, right = _eval(node.left), _eval(node.right)
+        left, right = _eval(node.left, source), _eval(node.right, source)
         if op is ast.Pow:
             return _power(left, right)
         return _BINOPS[op](left, right)
@@ -102,7 +110,7 @@ def _eval(node: ast.AST) -> Decimal:
         op = type(node.op)
         if op not in _UNARY:
             raise _refuse(f"operator {op.__name__}")
-        return _UNARY[op](_eval(node.operand))
+        return _UNARY[op](_eval(node.operand, source))
     if isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS:
             if isinstance(node.func, ast.Attribute):
@@ -111,7 +119,7 @@ def _eval(node: ast.AST) -> Decimal:
             raise _refuse(f"function {name}")
         if node.keywords or not node.args or any(isinstance(a, ast.Starred) for a in node.args):
             raise _refuse("function arguments")
-        args = [_eval(a) for a in node.args]
+        args = [_eval(a, source) for a in node.args]
         if node.func.id in ("abs", "sqrt") and len(args) != 1 or node.func.id == "round" and len(args) > 2:
             raise _refuse(f"number of arguments to {node.func.id}")
         return _FUNCTIONS[node.func.id](*args)
