@@ -126,8 +126,9 @@ def test_mcp_over_streamable_http(server_script):
 
 def test_strict_read_only_offers_only_tools_marked_read_only(server_script):
     config = McpServerConfig(name="rates", command=sys.executable, args=(str(server_script),), allow_unannotated=False)
-    with McpToolset([config]) as toolset:
+    with McpToolset([config, config]) as toolset:
         assert [t.name for t in toolset.tools] == ["rates__exchange_rate"]
+        assert len(toolset.errors) == 1 and "duplicate" in toolset.errors[0].message("en")
 
 
 def test_a_server_that_cannot_start_is_reported_and_others_keep_working(server_script):

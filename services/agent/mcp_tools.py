@@ -241,7 +241,12 @@ class McpToolset:
 
     def open(self) -> "McpToolset":
         """Connect every server."""
+        seen: set[str] = set()
         for config in self.configs:
+            if config.name in seen:  # tool names are '<server>__<tool>': two servers may not share a name
+                self.errors.append(ToolError("agent.error.mcp_config", server=config.name, detail="duplicate name"))
+                continue
+            seen.add(config.name)
             server = McpServer(config)
             try:
                 self.servers.append(server.start())
