@@ -12,16 +12,17 @@ lang = session.lang()
 # (file, title key, icon); titles are registered in services/i18n.py so the menu is right before any page runs.
 PAGES = [
     ("pages/chat.py", "page.chat", ":material/chat:"),
+    ("pages/knowledge_base.py", "page.kb", ":material/library_books:"),
     ("pages/financials.py", "page.financials", ":material/account_balance:"),
     ("pages/chatbi.py", "page.chatbi", ":material/query_stats:"),
     ("pages/contracts.py", "page.contracts", ":material/gavel:"),
+    ("pages/minutes.py", "page.minutes", ":material/groups:"),
     ("pages/settings.py", "page.settings", ":material/settings:"),
 ]
 
 with st.sidebar:
     st.title(i18n.t("app.title", lang))
-    st.radio(i18n.t("app.language", lang), list(i18n.LANGUAGES), key="app.lang", horizontal=True,
-             format_func=i18n.LANGUAGES.get)
+    session.language_picker()
     session.model_picker()
 
 navigation = st.navigation([st.Page(path, title=i18n.t(title, lang), icon=icon) for path, title, icon in PAGES])

@@ -30,10 +30,10 @@ def test_app_shell_speaks_chinese_by_default_and_english_on_request():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert at.sidebar.title[0].value == "办公智能助手"
-    assert at.sidebar.selectbox(key="app.provider").value == "local"
+    assert at.sidebar.selectbox(key="app.provider.widget").value == "local"
     assert any("内置离线" in info.value for info in at.sidebar.info)
     assert at.header[0].value == "对话"
-    at.sidebar.radio(key="app.lang").set_value("en").run()
+    at.sidebar.radio(key="app.lang.widget").set_value("en").run()
     assert not at.exception
     assert at.header[0].value == "Chat"
     # AppTest drops the entrypoint's sidebar on reruns under st.navigation, so check it on a fresh run in English.

@@ -51,7 +51,9 @@ def configured_providers() -> list[str]:
     """Providers usable now: configured by environment/secrets or by what this session typed."""
     names = []
     for p in all_providers():
-        if p.name == "replay" and not st.session_state.get("app.replay_path"):
+        if p.name == "replay":
+            if st.session_state.get("app.replay_path"):
+                names.append(p.name)
             continue
         if p.name in ("local",) or p.is_configured() or p.name in typed_keys() or p.name in typed_base_urls():
             names.append(p.name)
@@ -119,6 +121,30 @@ def choose_model(provider: str, model: str | None = None) -> None:
     st.session_state["app.pending_choice"] = (provider, model)
 
 
+def bound_widget(widget, label: str, options: list, state_key: str, **kwargs):
+    """A sidebar widget whose value lives in a plain session key.
+
+    Streamlit drops a widget's own state on runs that skip the widget, which made the model choice fall back to the
+    default after a click; a plain key survives every run, and the widget is re-synced from it each time.
+    """
+    widget_key = f"{state_key}.widget"
+    current = st.session_state.get(state_key)
+    value = current if current in options else options[0]
+    st.session_state[state_key] = value
+    st.session_state[widget_key] = value
+
+    def keep() -> None:
+        st.session_state[state_key] = st.session_state[widget_key]
+
+    return widget(label, options, key=widget_key, on_change=keep, **kwargs)
+
+
+def language_picker() -> None:
+    """Sidebar switch between Chinese and English."""
+    bound_widget(st.radio, t("app.language"), list(i18n.LANGUAGES), "app.lang", horizontal=True,
+                 format_func=i18n.LANGUAGES.get)
+
+
 def model_picker() -> None:
     """Sidebar controls: provider and model, with a plain word about the built-in model."""
     pending = st.session_state.pop("app.pending_choice", None)
@@ -129,12 +155,11 @@ def model_picker() -> None:
     current = provider_name()
     if current not in names:
         names.insert(0, current)
-    st.selectbox(t("app.provider"), names, key="app.provider",
-                 format_func=lambda n: get_provider(n).label)
+    bound_widget(st.selectbox, t("app.provider"), names, "app.provider", format_func=lambda n: get_provider(n).label)
     choices = model_choices(st.session_state["app.provider"])
     if choices:
         model_name()  # keep the stored choice valid before the widget reads it
-        st.selectbox(t("app.model"), choices, key="app.model")
+        bound_widget(st.selectbox, t("app.model"), choices, "app.model")
     else:
         st.caption(t("app.no_models"))
     if st.session_state["app.provider"] == "local":

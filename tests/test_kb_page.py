@@ -1,0 +1,96 @@
+"""The knowledge-base page, run headless: create a base, see files and chunks, ask with cited sources."""
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from services.kb import embeddings
+from services.kb.indexing import add_files
+from services.kb.store import KBStore, chroma_client
+from tests.test_kb_helpers import LEASE, make_pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+BM25 = embeddings.KeywordOnly()
+
+
+def page(tmp_path, *replies, lang="zh") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "knowledge_base.py"), default_timeout=60)
+    path = tmp_path / f"replies-{uuid.uuid4().hex}.jsonl"
+    path.write_text("".join(json.dumps({"content": r}, ensure_ascii=False) + "\n" for r in replies), encoding="utf-8")
+    from services.providers.replay import forget
+    forget(path)
+    at.session_state["app.provider"] = "replay"
+    at.session_state["app.replay_path"] = str(path)
+    at.session_state["app.lang"] = lang
+    return at
+
+
+def base_with_lease(tmp_path, name: str) -> KBStore:
+    store = KBStore(chroma_client())   # the app's own data folder (a throwaway one under test)
+    store.create_base(name, embedder=BM25.id, chunk_size=300, overlap=40)
+    pdf = make_pdf(tmp_path / "租赁合同.pdf", [LEASE, "第三章 维修\n房屋维修由出租方负责。"])
+    add_files(name, [(pdf, pdf.name)], store=store, embedder=BM25)
+    return store
+
+
+def test_create_a_base_from_the_page(tmp_path):
+    at = page(tmp_path).run()
+    assert not at.exception
+    assert at.header[0].value == "知识库"
+    name = f"新库-{uuid.uuid4().hex[:6]}"
+    at.text_input[0].set_value(name)
+    at.selectbox[0].set_value(embeddings.BM25_ONLY)
+    at.button[0].click().run()
+    assert not at.exception
+    assert name in [b.name for b in KBStore(chroma_client()).bases()]
+    assert at.session_state["kb.selected"] == name
+    # The same name twice is refused with a message, not a traceback.
+    at.text_input[0].set_value(name)
+    at.button[0].click().run()
+    assert not at.exception and any("已经有名为" in e.value for e in at.error)
+
+
+def test_ask_shows_the_answer_with_expandable_sources(tmp_path):
+    name = f"合同-{uuid.uuid4().hex[:6]}"
+    base_with_lease(tmp_path, name)
+    at = page(tmp_path, "押金在租期届满后七日内退还[1]。另见[4]。")
+    at.session_state["kb.selected"] = name
+    at.run()
+    at.text_area[0].set_value("押金什么时候退还？")
+    at.button(key="FormSubmitter:kb.ask_form-提问").click().run()
+    assert not at.exception
+    shown = " ".join(m.value for m in at.markdown)
+    assert "押金在租期届满后七日内退还[1]" in shown and "[4]" not in shown
+    assert any("不存在的来源编号 4" in w.value for w in at.warning)
+    labels = [e.label for e in at.expander]
+    assert any(label.startswith("[1] 租赁合同.pdf · 第 1 页") for label in labels)
+    assert any("七日内退还" in m.value for m in at.markdown if m.value.startswith(">"))
+
+
+def test_greeting_gets_not_found_and_files_tab_lists_chunks(tmp_path):
+    name = f"合同-{uuid.uuid4().hex[:6]}"
+    base_with_lease(tmp_path, name)
+    at = page(tmp_path, lang="en")
+    at.session_state["kb.selected"] = name
+    at.run()
+    at.text_area[0].set_value("hello")
+    at.button(key="FormSubmitter:kb.ask_form-Ask").click().run()
+    assert not at.exception
+    assert any("Not found in the knowledge base." in m.value for m in at.markdown)
+    assert any(e.label == "Chunks of 租赁合同.pdf" for e in at.expander)
+    assert any("第二章 押金" in t.value for t in at.text) or any("押金" in t.value for t in at.text)
+    table = at.dataframe[0].value
+    assert list(table["File"]) == ["租赁合同.pdf"] and list(table["Pages"]) == [2]
+
+
+def test_empty_question_is_refused_kindly(tmp_path):
+    name = f"合同-{uuid.uuid4().hex[:6]}"
+    base_with_lease(tmp_path, name)
+    at = page(tmp_path)
+    at.session_state["kb.selected"] = name
+    at.run()
+    at.button(key="FormSubmitter:kb.ask_form-提问").click().run()
+    assert not at.exception and any("请输入问题" in e.value for e in at.error)
