@@ -185,3 +185,27 @@ def test_real_report_gross_margin_question(shared_data, replay_conn):
     assert rep["figures"]["revenue"]["page"] == revenue["page"]
     assert rep["ratios"]["gross_margin"] == f"{margin}%"
     assert answer_of(events).status == "ok"
+
+
+def test_kb_search_tool_over_a_real_knowledge_base(replay_conn, tmp_path):
+    """The tool wired to services.kb: real chromadb store, BM25 retrieval, page citation back to the model."""
+    from services.agent import kb_searcher
+    from services.kb import embeddings
+    from services.kb.indexing import add_files
+    from services.kb.store import KBStore, chroma_client
+    from tests.test_kb_helpers import LEASE, make_pdf
+    bm25 = embeddings.KeywordOnly()
+    store = KBStore(chroma_client(tmp_path / "chroma"))
+    store.create_base("合同库", embedder=bm25.id, chunk_size=300, overlap=40)
+    lease = make_pdf(tmp_path / "租赁合同.pdf", ["封面：房屋租赁合同", LEASE])
+    add_files("合同库", [(lease, lease.name)], store=store, embedder=bm25)
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("kb_search", {"query": "押金怎么退还"}, "k1")]},
+        "押金在租期届满、结清费用后七日内退还 [租赁合同.pdf 第2页]。",
+    ])
+    ctx = AgentContext(kb_search=kb_searcher("合同库", store=store, embedder=bm25))
+    events = list(run_agent(conn, "知识库里关于押金退还是怎么规定的", builtin_tools(ctx), today="2026-11-22"))
+    back = json.loads(tool_messages(script_for(conn.replay_path).requests[1])[0]["content"])
+    top = back["passages"][0]
+    assert top["file"] == "租赁合同.pdf" and top["page"] == 2 and "七日内退还" in top["text"]
+    assert answer_of(events).status == "ok" and "第2页" in answer_of(events).text
