@@ -1,0 +1,267 @@
+"""The agent loop: the model calls tools through LangChain tool binding, each step yielded as an event."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
+
+from services import i18n
+from services.agent.tools import AgentTool, ToolError, ToolOutput
+from services.errors import AppError, InputError
+from services.providers.base import Connection
+
+MAX_STEPS = 8            # model turns that call tools
+TIME_LIMIT_S = 180.0     # per question
+MAX_OBSERVATION_CHARS = 8000
+
+
+@dataclass
+class AgentEvent:
+    """One step of the trace: thought, tool_call, observation, notice or answer."""
+
+    kind: str
+    text: str = ""
+    tool: str | None = None
+    args: dict | None = None
+    call_id: str | None = None
+    data: dict = field(default_factory=dict)   # structured tool output for the page (rows, chart, passages)
+    error: bool = False
+    step: int = 0
+    status: str = ""                           # for answer: ok | step_limit | time_limit | no_tools | error | stopped
+
+    def to_dict(self) -> dict:
+        """JSON-ready form (CLI --json, logs)."""
+        d = {"kind": self.kind, "step": self.step, "text": self.text}
+        for key in ("tool", "args", "call_id", "status"):
+            if getattr(self, key):
+                d[key] = getattr(self, key)
+        if self.error:
+            d["error"] = True
+        if self.data:
+            d["data"] = self.data
+        return d
+
+
+def system_prompt(lang: str, today: str) -> str:
+    """What the model is told about the tools and about trusting their output."""
+    return i18n.t("agent.system", lang, today=today)
+
+
+def supports_tools(conn: Connection) -> bool:
+    """Whether the connection's provider declares function calling."""
+    from services.providers import get_provider
+    return bool(get_provider(conn.provider).capabilities.tools)
+
+
+def _history(history: Sequence[dict] | None) -> list[BaseMessage]:
+    out: list[BaseMessage] = []
+    for m in history or []:
+        content = str(m.get("content") or "")
+        if m.get("role") == "assistant":
+            out.append(AIMessage(content=content))
+        elif m.get("role") == "user":
+            out.append(HumanMessage(content=content))
+    return out
+
+
+def _text(content: Any) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+    return str(content or "")
+
+
+def _invoke(conn: Connection, model, messages: list[BaseMessage]) -> AIMessage:
+    """One model call with the foundation's retry policy; every fault becomes a ProviderError."""
+    from services.llm import _retrying
+    from services.faults import translate_error
+    for attempt in _retrying():
+        with attempt:
+            try:
+                return model.invoke(messages)
+            except AppError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - an SDK fault is a user message, never a traceback
+                raise translate_error(exc, conn) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def execute(tool_by_name: dict[str, AgentTool], name: str, args: Any, lang: str) -> ToolOutput:
+    """Validate and run one tool call; any failure is a ToolError with a message for the model and the user."""
+    tool = tool_by_name.get(name)
+    if tool is None:
+        raise ToolError("agent.error.unknown_tool", name=name, names=", ".join(tool_by_name))
+    checked = tool.validate(args)
+    try:
+        output = tool.run(checked)
+    except ToolError:
+        raise
+    except AppError as exc:
+        raise ToolError("agent.error.tool_failed", name=name, detail=exc.message(lang)) from None
+    except Exception as exc:  # noqa: BLE001 - a tool bug must not end the conversation
+        raise ToolError("agent.error.tool_failed", name=name, detail=f"{type(exc).__name__}: {exc}"[:300]) from None
+    if "flagged" not in output.data:
+        # Table cells, MCP results: any text that addresses the model is shown to the user, not obeyed.
+        from services.documents import looks_like_injection
+        flagged = sorted(set(looks_like_injection(output.text)))
+        if flagged:
+            output.data["flagged"] = flagged
+    return output
+
+
+def _tool_model(conn: Connection, tools: Sequence[AgentTool]):
+    """(plain model, model with the tools bound), or None when this model cannot take tools."""
+    from services.providers import chat_model
+    base = chat_model(conn)
+    if conn.provider == "dashscope":
+        from services.agent.dashscope_tools import tool_model
+        base = tool_model(base)  # the foundation model does not read tool calls back (see dashscope_tools)
+    if not tools:
+        return base, base
+    try:
+        return base, base.bind_tools([t.schema() for t in tools])
+    except NotImplementedError:
+        return None
+
+
+def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, history: Sequence[dict] | None = None,
+              lang: str = "zh", max_steps: int = MAX_STEPS, time_limit_s: float = TIME_LIMIT_S,
+              stop_event: threading.Event | None = None, today: str | None = None,
+              clock: Callable[[], float] = time.monotonic) -> Iterator[AgentEvent]:
+    """Answer a question, letting the model call tools; yields each step as it happens, the answer last."""
+    question = (question or "").strip()
+    if not question:
+        raise InputError("agent.error.empty_question")
+    if today is None:
+        from datetime import date
+        today = date.today().isoformat()
+    system = system_prompt(lang, today)
+
+    try:
+        bound = _tool_model(conn, tools) if supports_tools(conn) else None
+    except AppError as exc:
+        yield AgentEvent("answer", exc.message(lang), error=True, status="error")
+        return
+    if bound is None:
+        yield AgentEvent("notice", i18n.t("agent.notice.no_tools", lang, provider=conn.provider, model=conn.model))
+        yield from _plain_answer(conn, history, question, lang)
+        return
+    base, model = bound
+
+    tool_by_name = {t.name: t for t in tools}
+    messages: list[BaseMessage] = [SystemMessage(content=system), *_history(history), HumanMessage(content=question)]
+    started = clock()
+    step = 0
+    while True:
+        if stop_event is not None and stop_event.is_set():
+            yield AgentEvent("answer", i18n.t("agent.notice.stopped", lang), status="stopped", step=step)
+            return
+        if clock() - started > time_limit_s:
+            yield _time_up(lang, time_limit_s, step)
+            return
+        step += 1
+        try:
+            reply = _invoke(conn, model, messages)
+        except AppError as exc:
+            if step == 1 and _refuses_tools(exc):
+                # A server (Ollama, vLLM…) whose model rejects the tools parameter: chat without them.
+                yield AgentEvent("notice", i18n.t("agent.notice.no_tools", lang, provider=conn.provider,
+                                                  model=conn.model))
+                yield from _plain_answer(conn, history, question, lang)
+                return
+            yield AgentEvent("answer", exc.message(lang), error=True, status="error", step=step)
+            return
+        text = _text(reply.content).strip()
+        calls = list(reply.tool_calls or [])
+        bad_calls = list(getattr(reply, "invalid_tool_calls", None) or [])
+        if not calls and not bad_calls:
+            yield AgentEvent("answer", text or i18n.t("agent.no_answer", lang), status="ok", step=step)
+            return
+        thinking = str((reply.additional_kwargs or {}).get("reasoning_content") or "").strip()
+        if thinking or text:
+            # Thinking text (Qwen/DeepSeek reasoning) and any words said before the calls are the step's thought.
+            yield AgentEvent("thought", "\n\n".join(p for p in (thinking, text) if p), step=step)
+        messages.append(reply)
+        for call in calls:
+            yield AgentEvent("tool_call", tool=call["name"], args=call.get("args") or {}, call_id=call.get("id"),
+                             step=step, text=_json(call.get("args") or {}))
+            if clock() - started > time_limit_s:
+                # The model is waiting for every call it made: answer the rest with the time-out, then stop.
+                yield _time_up(lang, time_limit_s, step)
+                return
+            try:
+                output = execute(tool_by_name, call["name"], call.get("args"), lang)
+            except ToolError as exc:
+                message = exc.message(lang)
+                messages.append(ToolMessage(content=f"Error: {exc.message('en')}", tool_call_id=call.get("id") or "",
+                                            name=call["name"], status="error"))
+                yield AgentEvent("observation", message, tool=call["name"], call_id=call.get("id"), error=True,
+                                 step=step)
+                continue
+            content = output.text if len(output.text) <= MAX_OBSERVATION_CHARS else \
+                output.text[:MAX_OBSERVATION_CHARS] + " …[truncated]"
+            messages.append(ToolMessage(content=content, tool_call_id=call.get("id") or "", name=call["name"]))
+            yield AgentEvent("observation", content, tool=call["name"], call_id=call.get("id"), data=output.data,
+                             step=step)
+        for bad in bad_calls:
+            # Arguments that were not even JSON: tell the model, as the schema check would.
+            detail = str(bad.get("error") or "arguments are not valid JSON")[:300]
+            error = ToolError("agent.error.bad_args", name=bad.get("name") or "?", detail=detail)
+            messages.append(ToolMessage(content=f"Error: {error.message('en')}", tool_call_id=bad.get("id") or "",
+                                        name=bad.get("name") or "", status="error"))
+            yield AgentEvent("observation", error.message(lang), tool=bad.get("name"), call_id=bad.get("id"),
+                             error=True, step=step)
+        if step >= max_steps:
+            yield AgentEvent("notice", i18n.t("agent.notice.step_limit", lang, steps=max_steps), step=step)
+            yield from _final_without_tools(conn, base, messages, lang, max_steps, step)
+            return
+
+
+def _refuses_tools(exc: AppError) -> bool:
+    """Whether a 400 from the server says this model does not take tools."""
+    detail = str(exc.params.get("detail", "")).lower()
+    return exc.key == "error.bad_request" and "tool" in detail and any(
+        w in detail for w in ("support", "not allowed", "unsupported", "invalid", "unknown", "unrecognized"))
+
+
+def _plain_answer(conn: Connection, history, question: str, lang: str) -> Iterator[AgentEvent]:
+    """The question as plain chat, for models that cannot call tools."""
+    from services.llm import complete
+    try:
+        result = complete(conn, list(history or []) + [{"role": "user", "content": question}])
+    except AppError as exc:
+        yield AgentEvent("answer", exc.message(lang), error=True, status="error")
+        return
+    yield AgentEvent("answer", result.text, status="no_tools")
+
+
+def _final_without_tools(conn, base, messages, lang, max_steps, step) -> Iterator[AgentEvent]:
+    """After the step limit: one last model turn, with no tools bound, to answer from what is known."""
+    messages.append(HumanMessage(content=i18n.t("agent.step_limit_prompt", lang, steps=max_steps)))
+    try:
+        reply = _invoke(conn, base, messages)
+    except AppError as exc:
+        yield AgentEvent("answer", exc.message(lang), error=True, status="step_limit", step=step + 1)
+        return
+    text = _text(reply.content).strip() or i18n.t("agent.notice.step_limit", lang, steps=max_steps)
+    yield AgentEvent("answer", text, status="step_limit", step=step + 1)
+
+
+def _time_up(lang: str, seconds: float, step: int) -> AgentEvent:
+    return AgentEvent("answer", i18n.t("agent.notice.time_limit", lang, seconds=f"{seconds:g}"), status="time_limit",
+                      step=step)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def answer_of(events: Sequence[AgentEvent]) -> AgentEvent | None:
+    """The final answer event of a finished run."""
+    return next((e for e in reversed(events) if e.kind == "answer"), None)
