@@ -7,6 +7,7 @@ from services import llm
 from services.chat import presets, turns
 from services.chat.store import ConversationStore, Message
 from services.cli import cli_lang, connection_from_args
+from services.commands.agent import add_agent_options, run_agent_cli
 
 
 def register(subparsers, common) -> None:
@@ -17,10 +18,13 @@ def register(subparsers, common) -> None:
     p.add_argument("--conversation", metavar="ID",
                    help="continue this stored conversation (the id shown in the web page's address, c=…); "
                         "the new question and answer are saved to it")
+    add_agent_options(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    if getattr(args, "agent", False):
+        return run_agent_cli(args)
     question = args.question
     if question in (None, "-"):
         question = sys.stdin.read()
