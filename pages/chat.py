@@ -1,6 +1,7 @@
 """Chat: conversations that last, role presets, attached files, two models side by side."""
 from __future__ import annotations
 
+import json
 import os
 import queue
 import threading
@@ -8,13 +9,14 @@ import zlib
 
 import streamlit as st
 
-from services import kb, llm, storage
+from services import agent, kb, llm, storage
 from services.chat import grounding, presets, turns
 from services.chat.store import (ConversationStore, Conversation, Message, default_url, new_browser_id, owner_for,
                                  shared_workspace, valid_browser_id)
 from services.chat_text import stats_line
 from services.errors import AppError
 from ui import session
+from ui.agent_trace import show_run, show_step
 from ui.session import t
 
 S = st.session_state
@@ -335,6 +337,11 @@ def show_sources(sources: dict | None) -> None:
     """Knowledge-base citations under an answer: file, page and the quoted passage, each expandable."""
     if not sources:
         return
+    trace = sources.get("trace") or []
+    if trace:
+        with st.expander(t("chat.agent_trace", steps=max(e.get("step", 0) for e in trace)), icon=":material/route:"):
+            for event in trace:
+                show_step(agent.AgentEvent(**event), lang, key_prefix=str(id(sources)))
     for warning in sources.get("warnings") or []:
         st.warning(warning, icon=":material/report:")
     for c in sources.get("citations") or []:
@@ -503,6 +510,40 @@ def answer_again() -> None:
     run_streams(streams)
 
 
+def ask_agent(question: str) -> None:
+    """Answer with tools: each step drawn as it happens, the trace kept with the answer."""
+    conn = session.connection()
+    use_kb = S.get("chat.use_kb") and S.get("chat.kb_base")
+    context = agent.AgentContext(lang=lang, chatbi=S.get("bi.workspace"),
+                                 kb_search=agent.kb_searcher(S["chat.kb_base"]) if use_kb else None)
+    history = [{"role": m["role"], "content": m["content"]} for m in S["chat.messages"]
+               if m["role"] in ("user", "assistant") and m.get("content")]
+    try:
+        events = agent.run_agent(conn, question, agent.builtin_tools(context), history=history, lang=lang)
+    except AppError as exc:
+        session.show_error(exc)
+        return
+    user = Message(role="user", content=question)
+    SAVE.update(preset=S["chat.preset"], system=S["chat.system"])
+    record(user, S["chat.messages"])
+    show_question(user.as_dict())
+    steps: list[dict] = []
+
+    def kept(stream):
+        for event in stream:
+            if event.kind != "answer":
+                steps.append(json.loads(json.dumps(vars(event), ensure_ascii=False, default=str)))
+            yield event
+
+    with st.chat_message("assistant"):
+        answer = show_run(kept(events), lang)
+    failed = answer is None or answer.error
+    record(Message(role="assistant", content="" if failed else answer.text, provider=conn.provider, model=conn.model,
+                   status="error" if failed else "ok", error=answer.text if failed and answer else None,
+                   sources={"trace": steps} if steps else None), S["chat.messages"])
+    st.rerun()
+
+
 def ask(question: str, attachments: list[dict], draft_slot) -> None:
     """Send a new question (with any attached files); on failure the typed text is offered back for editing."""
     if S.get("chat.attach_fit") and attachments:
@@ -615,6 +656,7 @@ top = st.columns([2, 1, 1, 1], vertical_alignment="bottom")
 top[0].selectbox(t("chat.preset"), [p.id for p in options], key="chat.preset", on_change=choose_preset,
                  format_func=lambda pid: next(p.label(lang) for p in options if p.id == pid))
 top[1].toggle(t("chat.compare"), key="chat.compare", help=t("chat.compare_help"))
+top[1].toggle(t("chat.agent"), key="chat.agent", help=t("chat.agent_help"))
 
 if S["chat.messages"]:
     conv = Conversation(id=SAVE["id"] or "-", owner=owner, title="", preset=S["chat.preset"],
@@ -708,7 +750,9 @@ question = st.chat_input(t("chat.input"))
 if question is not None:
     pending = {"kind": "ask", "text": question, "attachments": S["chat.attachments"]}
 if pending is not None:
-    if pending["kind"] == "ask":
+    if pending["kind"] == "ask" and S.get("chat.agent"):
+        ask_agent(pending["text"])
+    elif pending["kind"] == "ask":
         ask(pending["text"], pending["attachments"], draft_slot)
     else:
         answer_again()

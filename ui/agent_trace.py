@@ -10,7 +10,7 @@ from services.agent import AgentEvent, chart_figure, step_body, step_label
 from services.errors import AppError
 
 
-def show_step(event: AgentEvent, lang: str) -> None:
+def show_step(event: AgentEvent, lang: str, key_prefix: str = "live") -> None:
     """One step: heading, then arguments / result as code (never as HTML), then a chart for table results."""
     if event.kind == "thought":
         st.markdown(f"**{step_label(event, lang)}**")
@@ -26,7 +26,7 @@ def show_step(event: AgentEvent, lang: str) -> None:
         st.code(step_body(event), language="json")
         figure = chart_figure(event, lang)
         if figure is not None:
-            st.plotly_chart(figure, width="stretch", key=f"agent-chart-{event.step}-{event.call_id}")
+            st.plotly_chart(figure, width="stretch", key=f"agent-chart-{key_prefix}-{event.step}-{event.call_id}")
         flagged = (event.data or {}).get("flagged")
         if flagged:
             st.warning(i18n.t("agent.notice.injection", lang, phrases="; ".join(flagged[:3])), icon="🛡️")

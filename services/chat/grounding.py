@@ -13,6 +13,11 @@ i18n.register({
     "chat.kb_none": {"zh": "还没有知识库：先在「知识库」页创建并上传文件。",
                      "en": "No knowledge base yet: create one and upload files on the Knowledge base page."},
     "chat.sources": {"zh": "来源", "en": "Sources"},
+    "chat.agent": {"zh": "智能体模式", "en": "Agent mode"},
+    "chat.agent_help": {"zh": "让模型调用工具：精确计算、日期、知识库检索、数据问答页载入的表格。每一步都会显示。",
+                        "en": "Let the model call tools: exact arithmetic, dates, knowledge-base search, the tables "
+                              "loaded on the ChatBI page. Every step is shown."},
+    "chat.agent_trace": {"zh": "推理与工具调用过程（{steps} 步）", "en": "Reasoning and tool calls ({steps} steps)"},
 })
 
 

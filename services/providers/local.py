@@ -212,7 +212,7 @@ class LocalProvider(Provider):
     needs_key = False
 
     def models(self) -> list[ModelInfo]:
-        return [ModelInfo(CHAT_MODEL, N_CTX, 0.0, 0.0), ModelInfo(EXTRACTION_MODEL, N_CTX, 0.0, 0.0)]
+        return [ModelInfo(CHAT_MODEL, N_CTX), ModelInfo(EXTRACTION_MODEL, N_CTX)]  # free: no cost line
 
     def is_configured(self, stored=None) -> bool:
         return True

@@ -1,0 +1,45 @@
+"""Agent mode in the chat page: the steps are drawn, the answer and its trace are kept with the conversation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from services.providers.replay import script_for
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_agent_mode_shows_the_trace_and_the_exact_answer(replay_conn):
+    conn = replay_conn([
+        {"content": "", "tool_calls": [{"name": "calculator", "args": {"expression": "(2000+1000-500)*1.2"}, "id": "c1"}]},
+        {"content": "结果是 3000.0。"},
+    ])
+    at = AppTest.from_file(str(ROOT / "pages" / "chat.py"), default_timeout=60)
+    at.session_state["app.provider"] = "replay"
+    at.session_state["app.replay_path"] = conn.replay_path
+    at.session_state["chat.agent"] = True
+    at.run()
+    at.chat_input[0].set_value("2000 加 1000 减 500 再乘 1.2 是多少？").run()
+    assert not at.exception
+    answer = at.session_state["chat.messages"][-1]
+    assert answer["content"] == "结果是 3000.0。" and answer["status"] == "ok"
+    kinds = [step["kind"] for step in answer["sources"]["trace"]]
+    assert "tool_call" in kinds and "observation" in kinds
+    observation = next(s for s in answer["sources"]["trace"] if s["kind"] == "observation")
+    assert "\"result\": \"3000\"" in observation["text"]
+    # The tool's exact result went back to the model as a tool message.
+    second = script_for(conn.replay_path).requests[1]
+    assert any(m["role"] == "tool" and "3000" in str(m["content"]) for m in second)
+    assert any("步" in e.label for e in at.expander)
+
+
+def test_agent_mode_with_the_built_in_model_says_it_cannot_use_tools():
+    at = AppTest.from_file(str(ROOT / "pages" / "chat.py"), default_timeout=120)
+    at.session_state["app.provider"] = "local"
+    at.session_state["chat.agent"] = True
+    at.run()
+    at.chat_input[0].set_value("1+1 等于几？").run()
+    assert not at.exception
+    trace = at.session_state["chat.messages"][-1]["sources"]["trace"]
+    assert any(step["kind"] == "notice" for step in trace)
