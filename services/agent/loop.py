@@ -119,9 +119,6 @@ def _tool_model(conn: Connection, tools: Sequence[AgentTool]):
     """(plain model, model with the tools bound), or None when this model cannot take tools."""
     from services.providers import chat_model
     base = chat_model(conn)
-    if conn.provider == "dashscope":
-        from services.agent.dashscope_tools import tool_model
-        base = tool_model(base)  # the foundation model does not read tool calls back (see dashscope_tools)
     if not tools:
         return base, base
     try:
