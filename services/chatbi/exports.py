@@ -3,25 +3,7 @@ from __future__ import annotations
 
 import io
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(value: object) -> object:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe; other values unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def safe_frame(frame):
-    """A copy of the frame with every text cell (and column name) neutralised."""
-    out = frame.copy()
-    out.columns = [neutralize(str(c)) for c in out.columns]
-    from pandas.api.types import is_object_dtype, is_string_dtype
-    for c in out.columns:
-        if is_object_dtype(out[c]) or is_string_dtype(out[c]):
-            out[c] = out[c].map(neutralize).astype(object)
-    return out
+from services.exports import neutralize, safe_frame  # noqa: F401 - neutralize is part of this module's surface
 
 
 def to_csv_bytes(frame) -> bytes:

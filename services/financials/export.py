@@ -10,23 +10,7 @@ from services.financials import labels as L
 from services.financials.messages import field_name, status_name
 from services import i18n
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize(value):
-    """A cell that a spreadsheet would run as a formula gets a leading apostrophe (text from PDFs is untrusted)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _safe_frame(df: pd.DataFrame) -> pd.DataFrame:
-    out = df.copy()
-    out.columns = [neutralize(str(c)) for c in out.columns]
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(neutralize)
-    return out
+from services.exports import safe_frame as _safe_frame
 
 
 def debt_ratio(d: dict) -> float | None:

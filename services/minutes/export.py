@@ -5,18 +5,15 @@ import csv
 import io
 
 from services import i18n
+from services.exports import neutralize
 from services.minutes.messages import register_messages
 from services.minutes.schema import ActionItem, Decision, Minutes
 
 register_messages()
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def neutralise_cell(value: object) -> str:
     """Text a spreadsheet will not run as a formula (a leading apostrophe before = + - @)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return neutralize("" if value is None else str(value))
 
 
 def flag_texts(item: ActionItem | Decision, lang: str) -> list[str]:
