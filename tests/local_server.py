@@ -1,20 +1,13 @@
 """The real built-in model served over the OpenAI HTTP protocol on 127.0.0.1 (llama-cpp-python's server)."""
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.servers import free_port, stop, wait_for_http
 
 
 @contextmanager
@@ -27,25 +20,14 @@ def llama_server(model_path: Path, n_ctx: int = 2048, startup_s: float = 120.0):
                              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", "2"],
                             stdout=log, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}/v1"
+
+    def log_tail() -> str:
+        log.seek(0)
+        return log.read()
+
     try:
-        deadline = time.monotonic() + startup_s
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"llama server exited: {log.read()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{base}/models", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("llama server did not start in time") from None
-                time.sleep(0.5)
+        wait_for_http(f"{base}/models", proc, log_tail, startup_s)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()

@@ -14,6 +14,7 @@ from services import cli
 from services.agent import AgentContext, McpServerConfig, McpToolset, ToolError, answer_of, builtin_tools, run_agent
 from services.errors import InputError
 from services.providers.replay import script_for
+from tests.servers import free_port
 
 SERVER = textwrap.dedent('''
     import sys
@@ -94,14 +95,10 @@ def test_mcp_arguments_are_checked_against_the_servers_schema(stdio_tools):
     assert "Invalid arguments" in info.value.message("en")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_mcp_over_streamable_http(server_script):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, str(server_script), str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:

@@ -6,17 +6,16 @@ import contextlib
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from tests.servers import free_port, stop, wait_for_http
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -25,16 +24,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @contextlib.contextmanager
 def running_app(tmp_path, extra_env: dict):
     """`streamlit run app.py` as a user would start it, on a free loopback port; yields its URL."""
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"), "ASSISTANT_CHAT_DB": str(tmp_path / "chat.db"),
            **extra_env}
     log_path = tmp_path / "streamlit.log"
@@ -45,24 +39,10 @@ def running_app(tmp_path, extra_env: dict):
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail("streamlit exited: " + log_path.read_text()[-2000:])
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not start: " + log_path.read_text()[-2000:])
+        wait_for_http(f"{url}/_stcore/health", proc, lambda: log_path.read_text(errors="replace"), 120)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc, grace_s=20)
         log.close()
 
 

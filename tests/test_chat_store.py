@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import tempfile
@@ -15,6 +14,7 @@ import pytest
 
 from services.chat.store import ConversationStore, Message, owner_for
 from services.errors import AppError
+from tests.servers import free_port
 
 ALICE, BOB = "browser:" + "a" * 32, "browser:" + "b" * 32
 
@@ -214,10 +214,6 @@ def test_a_read_only_database_file_says_it_cannot_write(tmp_path):
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -231,7 +227,7 @@ def postgres_url():
     if os.geteuid() == 0:  # postgres refuses to run as root
         as_user = ["runuser", "-u", "postgres", "--"]
         shutil.chown(root, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run([*as_user, str(bin_dir / "initdb"), "-D", str(data), "-U", "chat", "--auth=trust",
                     "-E", "UTF8", "--locale=C"], check=True, capture_output=True)
     subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",

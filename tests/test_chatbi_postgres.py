@@ -4,7 +4,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -19,6 +18,7 @@ from services.chatbi.external import ExternalDatabase
 from services.chatbi.guard import SqlRefused
 from services.errors import InputError
 from services.providers.replay import script_for
+from tests.servers import free_port
 
 READER_PASSWORD = "reader-secret-pw"
 
@@ -31,10 +31,6 @@ def _pg_bin(name: str) -> str | None:
     return candidates[-1] if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _as_postgres_user(cmd: list[str]) -> list[str]:
@@ -58,7 +54,7 @@ def postgres():
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
         shutil.chown(sock, "postgres")
-    port = _free_port()
+    port = free_port()
     subprocess.run(_as_postgres_user([initdb, "-D", str(data), "-U", "admin", "--auth-local=trust",
                                       "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"]),
                    check=True, capture_output=True)
@@ -200,7 +196,7 @@ def test_unknown_column_error_reaches_the_model_for_repair(db, replay_conn):
 
 
 def test_database_that_is_down_gives_a_clear_message_without_the_password():
-    url = f"postgresql+psycopg2://reader:{READER_PASSWORD}@127.0.0.1:{_free_port()}/shop"
+    url = f"postgresql+psycopg2://reader:{READER_PASSWORD}@127.0.0.1:{free_port()}/shop"
     with pytest.raises(InputError) as exc:
         ExternalDatabase(url, connect_timeout_s=2)
     assert exc.value.key == "bi.error.db_down"

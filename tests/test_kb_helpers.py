@@ -7,13 +7,13 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from tests.servers import free_port, stop, wait_for_http
 
 LEASE = ("第一章 租赁物\n一、房屋位置\n出租方将位于北京市朝阳区的房屋出租给承租方居住。\n"
          "第二章 押金\n一、押金数额\n承租方应在签约时支付两个月租金作为押金。押金在租期届满、承租方结清费用后七日内退还。\n"
@@ -68,12 +68,6 @@ def make_docx(path: Path, heading: str, paragraphs: list[str]) -> Path:
     return path
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class ChromaServer:
     """A real `chroma run` server on 127.0.0.1, started for the tests and stopped after them."""
 
@@ -87,25 +81,11 @@ class ChromaServer:
                                             str(self.port)], stdout=self.log, stderr=subprocess.STDOUT, env=env)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        import urllib.request
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"chroma server exited: {(self.path.parent / 'chroma-server.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError("chroma server did not answer its heartbeat")
+        wait_for_http(f"http://127.0.0.1:{self.port}/api/v2/heartbeat", self.proc,
+                      lambda: (self.path.parent / "chroma-server.log").read_text(errors="replace"), timeout)
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc)
         self.log.close()
 
 
