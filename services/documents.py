@@ -116,15 +116,18 @@ class _Ocr:
         self._engine = None
         self._lock = threading.Lock()
 
-    def __call__(self, png: bytes) -> str:
+    def boxes(self, png: bytes) -> list:
+        """Recognised text boxes: [(corner points, text, score), …] in pixel coordinates."""
         with self._lock:
             if self._engine is None:
                 from rapidocr_onnxruntime import RapidOCR
                 self._engine = RapidOCR()
             result, _ = self._engine(png)
-        if not result:
-            return ""
-        return _ocr_lines(result)
+        return result or []
+
+    def __call__(self, png: bytes) -> str:
+        result = self.boxes(png)
+        return _ocr_lines(result) if result else ""
 
 
 def _ocr_lines(result) -> str:

@@ -22,13 +22,7 @@ def ocr_words(page, dpi: int = OCR_DPI) -> list[Word]:
     """Words with boxes (PDF points) from the shared RapidOCR engine of services.documents."""
     from services import documents
     png = page.get_pixmap(dpi=dpi).tobytes("png")
-    engine_holder = documents.ocr_image
-    # documents.ocr_image returns plain text; the table parse needs the boxes, so use its one shared engine directly.
-    with engine_holder._lock:
-        if engine_holder._engine is None:
-            from rapidocr_onnxruntime import RapidOCR
-            engine_holder._engine = RapidOCR()
-        result, _ = engine_holder._engine(png)
+    result = documents.ocr_image.boxes(png)  # the table parse needs the boxes, not the joined text
     scale = 72.0 / dpi
     words: list[Word] = []
     for box, text, _score in result or []:
