@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_chat_browser import ARTIFACTS, browser_page, running_app  # noqa: F401 - fixtures
+from tests.browser import ARTIFACTS, browser_page, running_app  # noqa: F401 - fixtures
 
 
 @pytest.fixture
