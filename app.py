@@ -2,7 +2,6 @@
 import streamlit as st
 
 from services import i18n
-from services.providers import get_provider
 from ui import session
 
 st.set_page_config(page_title="Office AI Assistant · 办公智能助手", page_icon=":material/smart_toy:", layout="wide")
@@ -22,6 +21,7 @@ PAGES = [
 
 with st.sidebar:
     st.title(i18n.t("app.title", lang))
+    session.apply_start_choice()
     session.language_picker()
     session.model_picker()
 

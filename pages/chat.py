@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import queue
 import threading
 import zlib
@@ -58,17 +57,9 @@ def browser_id() -> str:
     return S["chat.browser_id"]
 
 
-# A deployment can start the chat on a provider (ASSISTANT_CHAT_PROVIDER); with ASSISTANT_REPLAY_FILE set (the test
-# hook, docs/chat.md) it starts on the replay provider. Applied once per browser session, through the sidebar's choice.
-if "chat.started" not in S:
-    S["chat.started"] = True
-    start = os.environ.get("ASSISTANT_CHAT_PROVIDER", "").strip()
-    if os.environ.get("ASSISTANT_REPLAY_FILE") and not S.get("app.replay_path"):
-        S["app.replay_path"] = os.environ["ASSISTANT_REPLAY_FILE"]
-        start = start or "replay"
-    if start:
-        session.choose_model(start)
-        st.rerun()
+# Started alone (AppTest) the page applies the deployment's start provider itself; under app.py the router did.
+if session.apply_start_choice():
+    st.rerun()
 
 account = logged_in_account()
 owner = owner_for(account, None if account else browser_id())

@@ -1,6 +1,8 @@
 """Per-browser-session state shared by every page: language, chosen model, keys typed in settings."""
 from __future__ import annotations
 
+import os
+
 import uuid
 from pathlib import Path
 
@@ -143,6 +145,23 @@ def language_picker() -> None:
     """Sidebar switch between Chinese and English."""
     bound_widget(st.radio, t("app.language"), list(i18n.LANGUAGES), "app.lang", horizontal=True,
                  format_func=i18n.LANGUAGES.get)
+
+
+def apply_start_choice() -> bool:
+    """Once per browser session: start on ASSISTANT_CHAT_PROVIDER, or on replay when ASSISTANT_REPLAY_FILE is set.
+
+    The replay file is the documented test hook (docs/chat.md); returns True when a choice was queued.
+    """
+    if st.session_state.get("app.started"):
+        return False
+    st.session_state["app.started"] = True
+    start = os.environ.get("ASSISTANT_CHAT_PROVIDER", "").strip()
+    if os.environ.get("ASSISTANT_REPLAY_FILE") and not st.session_state.get("app.replay_path"):
+        st.session_state["app.replay_path"] = os.environ["ASSISTANT_REPLAY_FILE"]
+        start = start or "replay"
+    if start:
+        choose_model(start)
+    return bool(start)
 
 
 def model_picker() -> None:
