@@ -505,7 +505,8 @@ def ask_agent(question: str) -> None:
     """Answer with tools: each step drawn as it happens, the trace kept with the answer."""
     conn = session.connection()
     use_kb = S.get("chat.use_kb") and S.get("chat.kb_base")
-    context = agent.AgentContext(lang=lang, chatbi=S.get("bi.workspace"),
+    # The agent reads what this session loaded on the other pages: ChatBI tables, processed reports, the chosen base.
+    context = agent.AgentContext(lang=lang, chatbi=S.get("bi.workspace"), reports=list(S.get("fin.results", {}).values()),
                                  kb_search=agent.kb_searcher(S["chat.kb_base"]) if use_kb else None)
     history = [{"role": m["role"], "content": m["content"]} for m in S["chat.messages"]
                if m["role"] in ("user", "assistant") and m.get("content")]

@@ -312,46 +312,63 @@ def _ratio(num: float | None, den: float | None) -> str | None:
     return str((Decimal(repr(num)) / Decimal(repr(den)) * 100).quantize(Decimal("0.01"))) + "%"
 
 
-def _report_matches(result, query: str, year: int | None) -> bool:
-    ext = result.extraction
-    if year is not None and ext.fiscal_year != year:
+def report_view(report: Any) -> dict | None:
+    """One processed report as a plain dict (file, names, year, currency, fields, checks), or None if it has no figures.
+
+    Accepts a financials ReportResult or its JSON form (`ReportResult.to_dict`), which is what the financials page
+    keeps in the session, so the chat page's agent sees the reports processed there.
+    """
+    if isinstance(report, dict):
+        d = report
+    elif getattr(report, "ok", False) or getattr(report, "extraction", None) is not None:
+        d = report.to_dict()
+    else:
+        return None
+    if not d.get("fields") or all((f or {}).get("value") is None for f in d["fields"].values()):
+        return None
+    return d
+
+
+def _report_matches(view: dict, query: str, year: int | None) -> bool:
+    if year is not None and view.get("fiscal_year") != year:
         return False
     if not query:
         return True
     q = query.strip().lower()
-    names = [ext.company_name, ext.short_name, ext.stock_code, result.file]
-    return any(n and (q in n.lower() or n.lower() in q) for n in names)
+    names = [view.get("company_name"), view.get("short_name"), view.get("stock_code"), view.get("file")]
+    return any(n and (q in str(n).lower() or str(n).lower() in q) for n in names)
 
 
 def _financial_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
     def run(args: dict) -> ToolOutput:
-        processed = [r for r in ctx.reports if getattr(r, "extraction", None) is not None]
+        processed = [v for v in (report_view(r) for r in ctx.reports) if v is not None]
         if not processed:
             raise ToolError("agent.error.no_reports")
-        matches = [r for r in processed if _report_matches(r, args.get("company") or "", args.get("year"))]
+        matches = [v for v in processed if _report_matches(v, args.get("company") or "", args.get("year"))]
         if not matches:
-            available = "; ".join(f"{r.extraction.company_name or r.file} {r.extraction.fiscal_year or ''}".strip()
-                                  for r in processed)
+            available = "; ".join(f"{v.get('company_name') or v['file']} {v.get('fiscal_year') or ''}".strip()
+                                  for v in processed)
             raise ToolError("agent.error.no_report_match",
                             query=f"{args.get('company') or ''} {args.get('year') or ''}".strip(), available=available)
         wanted = args.get("figures") or []
         reports = []
-        for r in matches:
-            ext = r.extraction
-            figures = {name: {k: v for k, v in fig.as_dict().items() if k in ("value", "page", "status", "raw")}
-                       for name, fig in ext.fields.items() if not wanted or name in wanted}
-            f = {name: fig.value for name, fig in ext.fields.items()}
+        for v in matches:
+            fields = v["fields"]
+            figures = {name: {k: val for k, val in (fig or {}).items() if k in ("value", "page", "status", "raw")}
+                       for name, fig in fields.items() if not wanted or name in wanted}
+            f = {name: (fig or {}).get("value") for name, fig in fields.items()}
             ratios = {"gross_margin": _ratio(f.get("gross_profit") if f.get("gross_profit") is not None else
                                              (f["revenue"] - f["operating_cost"]
                                               if f.get("revenue") is not None and f.get("operating_cost") is not None
                                               else None), f.get("revenue")),
                       "net_margin": _ratio(f.get("net_profit"), f.get("revenue")),
                       "debt_to_assets": _ratio(f.get("total_liabilities"), f.get("total_assets"))}
-            reports.append({"file": r.file, "company": ext.company_name, "short_name": ext.short_name,
-                            "stock_code": ext.stock_code, "fiscal_year": ext.fiscal_year, "currency": ext.currency,
+            reports.append({"file": v["file"], "company": v.get("company_name"), "short_name": v.get("short_name"),
+                            "stock_code": v.get("stock_code"), "fiscal_year": v.get("fiscal_year"),
+                            "currency": v.get("currency"),
                             "values_in": "currency units (yuan/dollars), already multiplied by the report's unit",
-                            "figures": figures, "ratios": {k: v for k, v in ratios.items() if v is not None},
-                            "checks_failed": [c.name for c in ext.checks if not c.ok]})
+                            "figures": figures, "ratios": {k: r for k, r in ratios.items() if r is not None},
+                            "checks_failed": [c["name"] for c in v.get("checks") or [] if not c.get("ok")]})
         return ToolOutput(_json({"reports": reports}), {"reports": reports})
     return run
 
