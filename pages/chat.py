@@ -501,8 +501,16 @@ def answer_again() -> None:
     run_streams(streams)
 
 
-def ask_agent(question: str) -> None:
-    """Answer with tools: each step drawn as it happens, the trace kept with the answer."""
+def ask_agent(question: str, mcp_servers: list) -> None:
+    """Answer with tools (built-in and the chosen MCP servers'): each step drawn as it happens, the trace kept."""
+    # The MCP connections live for this one question: nothing outlives the run that opened it.
+    with agent.McpToolset(mcp_servers) as mcp:
+        for problem in mcp.errors:
+            st.warning(t("agent.mcp.unavailable", detail=problem.message(lang)), icon=":material/extension_off:")
+        answer_with_tools(question, mcp.tools)
+
+
+def answer_with_tools(question: str, extra_tools: list) -> None:
     conn = session.connection()
     use_kb = S.get("chat.use_kb") and S.get("chat.kb_base")
     # The agent reads what this session loaded on the other pages: ChatBI tables, processed reports, the chosen base.
@@ -511,7 +519,7 @@ def ask_agent(question: str) -> None:
     history = [{"role": m["role"], "content": m["content"]} for m in S["chat.messages"]
                if m["role"] in ("user", "assistant") and m.get("content")]
     try:
-        events = agent.run_agent(conn, question, agent.builtin_tools(context), history=history, lang=lang)
+        events = agent.run_agent(conn, question, agent.builtin_tools(context) + extra_tools, history=history, lang=lang)
     except AppError as exc:
         session.show_error(exc)
         return
@@ -649,6 +657,15 @@ top[0].selectbox(t("chat.preset"), [p.id for p in options], key="chat.preset", o
                  format_func=lambda pid: next(p.label(lang) for p in options if p.id == pid))
 top[1].toggle(t("chat.compare"), key="chat.compare", help=t("chat.compare_help"))
 top[1].toggle(t("chat.agent"), key="chat.agent", help=t("chat.agent_help"))
+mcp_servers: list = []
+if S.get("chat.agent"):
+    mcp_servers, _ = agent.session_servers(S.get("app.mcp_urls", []))  # problems are shown on the settings page
+    if mcp_servers:
+        names = [c.name for c in mcp_servers]
+        chosen = st.multiselect(t("agent.mcp.use"), names, default=[n for n in S.get("chat.mcp", names) if n in names],
+                                key="chat.mcp.widget")
+        S["chat.mcp"] = chosen
+        mcp_servers = [c for c in mcp_servers if c.name in chosen]
 
 if S["chat.messages"]:
     conv = Conversation(id=SAVE["id"] or "-", owner=owner, title="", preset=S["chat.preset"],
@@ -743,7 +760,7 @@ if question is not None:
     pending = {"kind": "ask", "text": question, "attachments": S["chat.attachments"]}
 if pending is not None:
     if pending["kind"] == "ask" and S.get("chat.agent"):
-        ask_agent(pending["text"])
+        ask_agent(pending["text"], mcp_servers)
     elif pending["kind"] == "ask":
         ask(pending["text"], pending["attachments"], draft_slot)
     else:

@@ -1,8 +1,8 @@
 """Settings: add a DashScope key or an OpenAI-compatible endpoint for this browser session."""
 import streamlit as st
 
-from services import keys, settings
-from services.errors import AppError
+from services import agent, keys, settings
+from services.errors import AppError, InputError
 from services.providers import all_providers, get_provider
 from ui import session
 from ui.session import t
@@ -67,3 +67,38 @@ st.dataframe(
       "key": p.key_env or "", "models": ", ".join(m.name for m in p.models())}
      for p in all_providers() if p.name != "replay"],
     hide_index=True, width="stretch")
+
+st.subheader(t("agent.mcp.title"))
+st.caption(t("agent.mcp.intro"))
+added: list[str] = st.session_state.setdefault("app.mcp_urls", [])  # specs typed here; read by the chat page
+servers, problems = agent.session_servers(added)
+for problem in problems:
+    session.show_error(problem)
+added_names = {spec.split("=", 1)[0] for spec in added}  # stored as name=URL by the form below
+if servers:
+    st.dataframe([{t("agent.mcp.col.name"): c.name, t("agent.mcp.col.address"): agent.server_address(c),
+                   t("agent.mcp.col.source"): t("agent.mcp.source.session" if c.name in added_names
+                                                else "agent.mcp.source.admin")}
+                  for c in servers], hide_index=True, width="stretch")
+else:
+    st.caption(t("agent.mcp.none"))
+
+with st.form("settings.mcp_form", clear_on_submit=True):
+    spec = st.text_input(t("agent.mcp.add"), placeholder="name=https://example.com/mcp", key="settings.mcp_spec")
+    add = st.form_submit_button(t("agent.mcp.add_button"))
+if add and spec.strip():
+    try:
+        config = agent.McpServerConfig.parse(spec, allow_command=False)
+        if config.name in {c.name for c in servers}:
+            raise InputError("agent.error.mcp_config", server=config.name, detail="duplicate name")
+        with st.spinner():
+            tools = agent.probe(config)
+        added.append(f"{config.name}={config.url}")
+        st.session_state["settings.flash"] = t("agent.mcp.added", server=config.name, n=len(tools),
+                                               tools=", ".join(tool.name for tool in tools) or "-")
+        st.rerun()
+    except AppError as exc:
+        session.show_error(exc)
+if added and st.button(t("agent.mcp.remove"), key="settings.mcp_remove"):
+    added.clear()
+    st.rerun()

@@ -293,3 +293,47 @@ def save_servers(specs: list[str], *, allow_command: bool = False) -> None:
     for spec in specs:
         McpServerConfig.parse(spec, allow_command=allow_command)
     save_setting(SETTING, "\n".join(s.strip() for s in specs if s.strip()))
+
+
+def session_servers(added_in_browser: list[str]) -> tuple[list[McpServerConfig], list[InputError]]:
+    """The servers one session may use: the administrator's (AGENT_MCP_SERVERS) and the HTTP URLs it added itself.
+
+    A bad line is reported, not fatal; a URL added in the browser may not reuse an administrator's server name.
+    """
+    configs: list[McpServerConfig] = []
+    errors: list[InputError] = []
+    try:
+        configs = configured_servers()
+    except InputError as exc:
+        errors.append(exc)
+    names = {c.name for c in configs}
+    for spec in added_in_browser:
+        try:
+            config = McpServerConfig.parse(spec, allow_command=False)
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        if config.name in names:
+            errors.append(InputError("agent.error.mcp_config", server=config.name, detail="duplicate name"))
+            continue
+        names.add(config.name)
+        configs.append(config)
+    return configs, errors
+
+
+def server_address(config: McpServerConfig) -> str:
+    """What to show for a server: its URL without query or credentials, or just the program's name for stdio."""
+    if config.url:
+        from urllib.parse import urlsplit
+        parts = urlsplit(config.url)
+        return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    # Arguments may carry tokens set by the administrator; the program name is enough to recognise it.
+    return config.command.rsplit("/", 1)[-1]
+
+
+def probe(config: McpServerConfig) -> list[AgentTool]:
+    """Connect once and list the tools the agent would be offered; raises ToolError when the server is unusable."""
+    with McpToolset([config]) as toolset:
+        if toolset.errors:
+            raise toolset.errors[0]
+        return toolset.tools

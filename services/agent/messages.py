@@ -73,5 +73,23 @@ i18n.register({
     "agent.error.mcp_call": {"zh": "MCP 工具「{name}」返回错误：{detail}", "en": "The MCP tool '{name}' returned an error: {detail}"},
     "agent.error.mcp_timeout": {"zh": "MCP 服务器「{server}」在 {seconds} 秒内没有响应",
                                 "en": "The MCP server '{server}' did not answer within {seconds} s"},
+    "agent.mcp.title": {"zh": "MCP 工具服务器", "en": "MCP tool servers"},
+    "agent.mcp.intro": {"zh": "智能体模式可以调用 Model Context Protocol 服务器提供的工具。管理员可在 AGENT_MCP_SERVERS 中配置（含本机命令）；"
+                              "这里可为本次会话添加 HTTP 地址，格式：名称=https://主机/mcp。",
+                        "en": "In agent mode the model can call tools from Model Context Protocol servers. The administrator "
+                              "sets them in AGENT_MCP_SERVERS (local commands included); here you can add HTTP URLs for "
+                              "this session, as name=https://host/mcp."},
+    "agent.mcp.none": {"zh": "尚未配置 MCP 服务器。", "en": "No MCP servers are configured."},
+    "agent.mcp.add": {"zh": "添加服务器（名称=URL）", "en": "Add a server (name=URL)"},
+    "agent.mcp.add_button": {"zh": "连接并添加", "en": "Connect and add"},
+    "agent.mcp.added": {"zh": "已添加「{server}」，提供 {n} 个工具：{tools}", "en": "Added '{server}' with {n} tools: {tools}"},
+    "agent.mcp.remove": {"zh": "移除本会话添加的服务器", "en": "Remove servers added in this session"},
+    "agent.mcp.col.name": {"zh": "名称", "en": "Name"},
+    "agent.mcp.col.address": {"zh": "地址", "en": "Address"},
+    "agent.mcp.col.source": {"zh": "来源", "en": "Set by"},
+    "agent.mcp.source.admin": {"zh": "管理员", "en": "Administrator"},
+    "agent.mcp.source.session": {"zh": "本会话", "en": "This session"},
+    "agent.mcp.use": {"zh": "智能体可用的 MCP 服务器", "en": "MCP servers the agent may use"},
+    "agent.mcp.unavailable": {"zh": "本次未使用：{detail}", "en": "Not used this time: {detail}"},
     "agent.error.empty_question": {"zh": "请输入问题。", "en": "Please enter a question."},
 })
