@@ -103,3 +103,21 @@ def test_commands_and_unreachable_servers_are_refused_with_a_message():
     assert not at.exception
     assert any("gone" in e.value for e in at.error)
     assert at.session_state["app.mcp_urls"] == []
+
+
+def test_the_administrators_stdio_server_is_listed_and_offered(server_script, replay_conn, monkeypatch):  # noqa: F811
+    monkeypatch.setenv("AGENT_MCP_SERVERS", f"rates={sys.executable} {server_script}")
+    conn = replay_conn([
+        {"content": "", "tool_calls": [{"name": "rates__exchange_rate", "args": {"currency": "USD"}, "id": "r1"}]},
+        {"content": "1 美元约合 7.12 元人民币。"},
+    ])
+    at = settings_page(conn.replay_path)
+    table = at.dataframe[-1].value
+    assert table.iloc[0].tolist() == ["rates", Path(sys.executable).name, "管理员"]  # the program, not its arguments
+    at.switch_page("pages/chat.py")
+    at.session_state["chat.agent"] = True
+    at.run()
+    at.chat_input[0].set_value("1 美元是多少人民币？").run()
+    assert not at.exception
+    trace = at.session_state["chat.messages"][-1]["sources"]["trace"]
+    assert next(s for s in trace if s["kind"] == "observation")["text"].strip() == "7.12"
