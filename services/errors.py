@@ -36,6 +36,11 @@ i18n.register({
         "zh": "{provider} 拒绝了请求：{detail}",
         "en": "{provider} rejected the request: {detail}",
     },
+    "error.dropped": {
+        "zh": "{provider} 在回答完成前断开了连接，已重试 {attempts} 次仍失败，请稍后再试。",
+        "en": "{provider} dropped the connection before the answer was complete; still failing after {attempts} "
+              "attempts. Try again later.",
+    },
     "error.stream_cut": {
         "zh": "回答中途中断，已保留收到的部分内容。（{detail}）",
         "en": "The answer was cut off mid-way; the part received is kept. ({detail})",

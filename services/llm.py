@@ -224,9 +224,17 @@ def stream_chat(conn: Connection, messages: list[dict], *, system: str | None = 
 
 def complete(conn: Connection, messages: list[dict], *, system: str | None = None) -> ChatResult:
     """The whole answer at once; raises ProviderError when the model fails."""
-    stream = stream_chat(conn, messages, system=system)
-    for _ in stream.events():
-        pass
+    for _ in range(RETRY_ATTEMPTS):
+        stream = stream_chat(conn, messages, system=system)
+        for _ in stream.events():
+            pass
+        # A cut answer was never shown to anyone here, so asking again duplicates nothing; other faults were
+        # already retried (or must not be) by the stream itself.
+        if stream.result.status != "cut":
+            break
+    if stream.result.status == "cut":
+        from services.faults import dropped
+        raise dropped(conn)
     if stream.result.error is not None:
         raise stream.result.error
     return stream.result
