@@ -37,9 +37,8 @@ i18n.register({
         "en": "{provider} rejected the request: {detail}",
     },
     "error.dropped": {
-        "zh": "{provider} 在回答完成前断开了连接，已重试 {attempts} 次仍失败，请稍后再试。",
-        "en": "{provider} dropped the connection before the answer was complete; still failing after {attempts} "
-              "attempts. Try again later.",
+        "zh": "{provider} 在回答完成前断开了连接，请稍后再试。",
+        "en": "{provider} dropped the connection before the answer was complete. Try again later.",
     },
     "error.stream_cut": {
         "zh": "回答中途中断，已保留收到的部分内容。（{detail}）",
