@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -81,7 +82,7 @@ class DashScopeChatModel(BaseChatModel):
         from dashscope import Generation
         params: dict[str, Any] = {"model": self.model_name, "messages": as_dashscope_messages(messages),
                                   "api_key": self.api_key.get_secret_value(), "result_format": "message",
-                                  "base_address": self.base_url, "request_timeout": int(self.timeout_s)}
+                                  "base_address": self.base_url, "request_timeout": max(1, math.ceil(self.timeout_s))}
         if stream:
             params.update(stream=True, incremental_output=True)
         if self.temperature is not None:
