@@ -102,6 +102,17 @@ class ProviderError(AppError):
         self.retryable = retryable
 
 
+class StreamCut(ProviderError):
+    """An answer cut off mid-way (the part received is kept); its cause is told in the reader's language too."""
+
+    def __init__(self, cause: AppError) -> None:
+        super().__init__("error.stream_cut", detail=cause.message("en"))
+        self.cause = cause
+
+    def message(self, lang: str = i18n.DEFAULT_LANG) -> str:
+        return i18n.t(self.key, lang, detail=self.cause.message(lang))
+
+
 class InputError(AppError):
     """The user's input cannot be processed as given."""
 
