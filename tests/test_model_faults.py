@@ -146,7 +146,8 @@ class ChatPage(Page):
     def cut_marked(self, at):
         last = self.last(at)
         return (last is not None and last["status"] == "cut" and 0 < len(last["content"]) < len(self.good[-1])
-                and last["content"] in shown(at) and any("中断" in w.value for w in at.warning))
+                and last["content"] in shown(at) and any("中断" in w.value for w in at.warning)
+                and "断开了连接" in last["error"])  # the cause too, in the reader's language
 
 
 class ChatWithKB(ChatPage):
@@ -183,7 +184,8 @@ class KBAsk(Page):
     def cut_marked(self, at):
         record = at.session_state["kb.answer"]
         return (bool(record) and 0 < len(record["answer"].text) < len(self.good[-1])
-                and any("中断" in w.value for w in at.warning) and record["answer"].text in shown(at))
+                and any("中断" in w.value and "断开了连接" in w.value for w in at.warning)
+                and record["answer"].text in shown(at))
 
 
 class Financials(Page):
