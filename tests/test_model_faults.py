@@ -450,3 +450,4 @@ def test_model_fault(page_name, fault, stub, tmp_path):
 @pytest.mark.parametrize("page_name, fault", cases(["chat-dashscope"]))
 def test_model_fault_dashscope(page_name, fault, ds_stub, tmp_path):
     run_case(page_name, fault, ds_stub, tmp_path)
+

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_model_faults import cases, model_env, run_case, stub  # noqa: F401 - fixtures
+from tests.stubs import Reply
+from tests.test_model_faults import (ATTEMPTS, KEY_VAR, PAGES, PROVIDER, WRONG_KEY, cases, good_replies,  # noqa: F401
+                                     model_env, no_traceback, run_case, shown, stub)
 
 
 @pytest.mark.parametrize("page_name, fault", cases(["financials", "contracts", "chatbi", "minutes"]))
 def test_model_fault(page_name, fault, stub, tmp_path):  # noqa: F811
     run_case(page_name, fault, stub, tmp_path)
+
+
+@pytest.mark.parametrize("page_name", ["chat", "chatbi", "minutes"])
+def test_fault_messages_follow_the_ui_language(page_name, stub, tmp_path):
+    page = PAGES[page_name]()
+    at = page.open(tmp_path, stub, lang="en")
+    at.session_state["settings.keys"] = {PROVIDER: WRONG_KEY}
+    stub.replies = good_replies(page)
+    page.act(at, 1)
+    no_traceback(at)
+    text = shown(at)
+    assert "rejected the API key (401)" in text and KEY_VAR in text and "密钥" not in text, text
+
+    at.session_state["settings.keys"] = {PROVIDER: stub.api_key}
+    stub.replies = [Reply(status=500)] * ATTEMPTS
+    page.act(at, 2)
+    no_traceback(at)
+    text = shown(at)
+    assert "server error (500); still failing after 3 attempts" in text and "服务端" not in text, text
 
 
 # ---------------------------------------------------------------- finished parts of a batch survive a fault
