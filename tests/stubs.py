@@ -20,6 +20,7 @@ class Reply:
     error_code: str = ""
     cut_after: int | None = None   # stop the stream (close the socket) after this many pieces
     delay_s: float = 0.0
+    stall_s: float = 0.0           # with cut_after: keep the socket open this long, silent, before hanging up
     tool_calls: list[dict] = field(default_factory=list)
 
 
@@ -204,6 +205,7 @@ class OpenAIHandler(_Base):
         events = [{"reasoning_content": p} for p in _pieces(reply.reasoning)] + [{"content": p} for p in _pieces(reply.text)]
         for n, delta in enumerate(events, start=1):
             if reply.cut_after is not None and n > reply.cut_after:
+                time.sleep(reply.stall_s)
                 return
             chunk = {"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0, "model": model,
                      "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}

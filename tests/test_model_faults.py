@@ -451,3 +451,19 @@ def test_model_fault(page_name, fault, stub, tmp_path):
 def test_model_fault_dashscope(page_name, fault, ds_stub, tmp_path):
     run_case(page_name, fault, ds_stub, tmp_path)
 
+
+
+def test_a_stream_that_stalls_mid_answer_ends_on_the_timeout_and_is_kept_as_cut(stub, tmp_path):
+    """The server sends part of the answer, then stays silent with the socket open: the read timeout ends it."""
+    page = PAGES["chat"]()
+    at = page.open(tmp_path, stub)
+    stub.replies = [Reply(text=ANSWER, cut_after=2, stall_s=SLOW_S)]
+    page.act(at, 1)
+    no_traceback(at)
+    assert chat_calls(stub) == 1, "text already shown must not be asked for again"
+    last = page.last(at)
+    assert last["status"] == "cut" and last["content"] == ANSWER[:8]
+    assert f"{TIMEOUT_S:g} 秒内没有响应" in last["error"] and any("中断" in w.value for w in at.warning)
+    stub.replies = good_replies(page)
+    page.act(at, 2)
+    assert page.succeeded(at) and len(at.session_state["chat.messages"]) == 4
