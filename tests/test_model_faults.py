@@ -8,7 +8,9 @@ results) and the next request works.
 """
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +23,8 @@ from tests.stubs import Reply, dashscope_stub, openai_stub
 ROOT = Path(__file__).resolve().parents[1]
 PROVIDER = "openai-compatible"
 KEY_VAR = "OPENAI_COMPATIBLE_API_KEY"
-TIMEOUT_S = 0.5          # the connection's timeout in these tests (ASSISTANT_MODEL_TIMEOUT_S)
+TIMEOUT_S = 0.5          # the connection's timeout while a timeout is injected (ASSISTANT_MODEL_TIMEOUT_S)
+PATIENT_S = 30           # the timeout otherwise, so that a busy machine does not turn good replies into timeouts
 SLOW_S = 1.5             # how late the stub answers in the timeout case
 ATTEMPTS = 3             # services.faults.RETRY_ATTEMPTS
 WRONG_KEY = "sk-test-wrong-0000"
@@ -30,7 +33,7 @@ WRONG_KEY = "sk-test-wrong-0000"
 @pytest.fixture
 def model_env(monkeypatch, tmp_path):
     """Short model timeouts and a conversation database of the test's own."""
-    monkeypatch.setenv("ASSISTANT_MODEL_TIMEOUT_S", str(TIMEOUT_S))
+    monkeypatch.setenv("ASSISTANT_MODEL_TIMEOUT_S", str(PATIENT_S))
     monkeypatch.setenv("ASSISTANT_CHAT_DB", str(tmp_path / "chat.db"))
     monkeypatch.delenv("ASSISTANT_CHAT_SHARED", raising=False)
 
@@ -54,6 +57,16 @@ def ds_stub(model_env):
     """A DashScope-protocol stub on 127.0.0.1."""
     with dashscope_stub() as server:
         yield started(server, "dashscope", "dashscope")
+
+
+@contextlib.contextmanager
+def short_timeout():
+    """The page's connection times out after TIMEOUT_S while inside (the page reads the setting on each run)."""
+    os.environ["ASSISTANT_MODEL_TIMEOUT_S"] = str(TIMEOUT_S)
+    try:
+        yield
+    finally:
+        os.environ["ASSISTANT_MODEL_TIMEOUT_S"] = str(PATIENT_S)
 
 
 def base_url(stub) -> str:
@@ -388,7 +401,8 @@ def run_case(page_name: str, fault: str, stub, tmp_path) -> dict:
     if fault == "401":  # the key was revoked (or mistyped in Settings) since
         at.session_state["settings.keys"] = {stub.provider: WRONG_KEY}
     stub.replies = fault_script(page, fault)
-    page.act(at, 2)
+    with short_timeout() if fault == "timeout" else contextlib.nullcontext():
+        page.act(at, 2)
     no_traceback(at)
     calls = chat_calls(stub) - calls_before
     text = shown(at)
@@ -458,7 +472,8 @@ def test_a_stream_that_stalls_mid_answer_ends_on_the_timeout_and_is_kept_as_cut(
     page = PAGES["chat"]()
     at = page.open(tmp_path, stub)
     stub.replies = [Reply(text=ANSWER, cut_after=2, stall_s=SLOW_S)]
-    page.act(at, 1)
+    with short_timeout():
+        page.act(at, 1)
     no_traceback(at)
     assert chat_calls(stub) == 1, "text already shown must not be asked for again"
     last = page.last(at)

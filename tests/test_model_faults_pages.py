@@ -35,11 +35,11 @@ def test_fault_messages_follow_the_ui_language(page_name, stub, tmp_path):
 
 # ---------------------------------------------------------------- finished parts of a batch survive a fault
 def stub_conn(stub, key: str | None = None):
-    """A connection to the stub as the pages make it (real OpenAI client, short timeout)."""
+    """A connection to the stub as the pages make it (the real OpenAI client)."""
     from services.providers import get_provider
-    from tests.test_model_faults import PROVIDER, TIMEOUT_S, base_url
+    from tests.test_model_faults import PATIENT_S, PROVIDER, base_url
     return get_provider(PROVIDER).connect("stub-model", api_key=key or stub.api_key, base_url=base_url(stub),
-                                          timeout_s=TIMEOUT_S)
+                                          timeout_s=PATIENT_S)
 
 
 LONG_LEASE = "房屋租赁合同\n出租方（甲方）：甲公司\n承租方（乙方）：李四\n\n" + "\n".join(
