@@ -161,6 +161,8 @@ def answer_markdown(question: str, answer) -> str:
 def show_answer(record) -> None:
     answer = record["answer"]
     st.markdown(answer.text)
+    if record.get("cut"):
+        st.warning(record["cut"], icon=":material/content_cut:")
     if answer.invented:
         st.warning(t("kb.answer.invented", numbers=", ".join(map(str, answer.invented))), icon=":material/warning:")
     if not answer.not_found and not answer.citations:
@@ -199,6 +201,7 @@ def ask_section(store, base, conn) -> None:
         elif conn is not None:
             try:
                 passages = kb.retrieve(base.name, question, k, mode=mode, conn=conn, store=store)
+                cut = None
                 if not passages:
                     answer = postprocess("", [], lang)
                 else:
@@ -209,10 +212,13 @@ def ask_section(store, base, conn) -> None:
                     if result.error and not result.text:
                         raise result.error
                     answer = postprocess(result.text, passages, lang)
+                    # A cut answer is kept, but must not pass for a complete one.
+                    cut = result.error.message(lang) if result.status == "cut" and result.error else None
             except AppError as exc:
                 session.show_error(exc)
             else:
-                st.session_state["kb.answer"] = {"question": question, "answer": answer, "base": base.name}
+                st.session_state["kb.answer"] = {"question": question, "answer": answer, "base": base.name,
+                                                 "cut": cut}
                 st.rerun()
     record = st.session_state["kb.answer"]
     if record and record["base"] == base.name:

@@ -36,6 +36,10 @@ i18n.register({
         "zh": "{provider} 拒绝了请求：{detail}",
         "en": "{provider} rejected the request: {detail}",
     },
+    "error.dropped": {
+        "zh": "{provider} 在回答完成前断开了连接，请稍后再试。",
+        "en": "{provider} dropped the connection before the answer was complete. Try again later.",
+    },
     "error.stream_cut": {
         "zh": "回答中途中断，已保留收到的部分内容。（{detail}）",
         "en": "The answer was cut off mid-way; the part received is kept. ({detail})",
@@ -96,6 +100,17 @@ class ProviderError(AppError):
     def __init__(self, key: str, *, retryable: bool = False, **params: object) -> None:
         super().__init__(key, **params)
         self.retryable = retryable
+
+
+class StreamCut(ProviderError):
+    """An answer cut off mid-way (the part received is kept); its cause is told in the reader's language too."""
+
+    def __init__(self, cause: AppError) -> None:
+        super().__init__("error.stream_cut", detail=cause.message("en"))
+        self.cause = cause
+
+    def message(self, lang: str = i18n.DEFAULT_LANG) -> str:
+        return i18n.t(self.key, lang, detail=self.cause.message(lang))
 
 
 class InputError(AppError):

@@ -39,18 +39,38 @@ def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
         openai = None
     if openai is not None:
         if isinstance(exc, openai.APITimeoutError):
-            return ProviderError("error.timeout", retryable=True, provider=label, seconds=int(conn.timeout_s))
+            return ProviderError("error.timeout", retryable=True, provider=label, seconds=f"{conn.timeout_s:g}")
         if isinstance(exc, openai.APIConnectionError):
+            if _dropped_mid_reply(exc):
+                return dropped(conn)
             return ProviderError("error.unreachable", provider=label, base_url=conn.base_url or "-")
         if isinstance(exc, openai.APIStatusError):
             return for_status(exc.status_code, conn, _api_detail(exc))
     import httpx
     import requests
     if isinstance(exc, (httpx.TimeoutException, requests.Timeout, TimeoutError)):
-        return ProviderError("error.timeout", retryable=True, provider=label, seconds=int(conn.timeout_s))
+        return ProviderError("error.timeout", retryable=True, provider=label, seconds=f"{conn.timeout_s:g}")
     if isinstance(exc, (httpx.ConnectError, requests.ConnectionError, ConnectionError)):
         return ProviderError("error.unreachable", provider=label, base_url=conn.base_url or "-")
     return ProviderError("error.bad_request", provider=label, detail=f"{type(exc).__name__}: {exc}"[:300])
+
+
+def dropped(conn: Connection) -> ProviderError:
+    """The server hung up before its reply was complete: worth another try while nothing was shown."""
+    from services.providers import get_provider
+    return ProviderError("error.dropped", retryable=True, provider=get_provider(conn.provider).label,
+                         attempts=RETRY_ATTEMPTS)
+
+
+def _dropped_mid_reply(exc: BaseException) -> bool:
+    # The SDK reports a reply cut short (fewer bytes than announced) as a connection error; its cause says so.
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__name__ in ("RemoteProtocolError", "IncompleteRead", "ChunkedEncodingError"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def _api_detail(exc) -> str:

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 from services import i18n, pricing, providers
-from services.errors import AppError, InputError, ProviderError
+from services.errors import AppError, InputError, ProviderError, StreamCut
 from services.faults import RETRY_ATTEMPTS, RETRY_WAIT, translate_error
 from services.providers.base import Connection
 from services.reasoning import ThinkSplitter
@@ -189,7 +189,7 @@ class ChatStream:
         except Exception as exc:  # noqa: BLE001
             err = exc if isinstance(exc, AppError) else translate_error(exc, self.conn)
             r.status = "cut" if (r.text or r.reasoning) else "error"
-            r.error = ProviderError("error.stream_cut", detail=err.message("en")) if r.status == "cut" else err
+            r.error = StreamCut(err) if r.status == "cut" else err
         finally:
             if hasattr(chunks, "close"):
                 chunks.close()
@@ -224,9 +224,17 @@ def stream_chat(conn: Connection, messages: list[dict], *, system: str | None = 
 
 def complete(conn: Connection, messages: list[dict], *, system: str | None = None) -> ChatResult:
     """The whole answer at once; raises ProviderError when the model fails."""
-    stream = stream_chat(conn, messages, system=system)
-    for _ in stream.events():
-        pass
+    for _ in range(RETRY_ATTEMPTS):
+        stream = stream_chat(conn, messages, system=system)
+        for _ in stream.events():
+            pass
+        # A cut answer was never shown to anyone here, so asking again duplicates nothing; other faults were
+        # already retried (or must not be) by the stream itself.
+        if stream.result.status != "cut":
+            break
+    if stream.result.status == "cut":
+        from services.faults import dropped
+        raise dropped(conn)
     if stream.result.error is not None:
         raise stream.result.error
     return stream.result

@@ -20,6 +20,7 @@ class Reply:
     error_code: str = ""
     cut_after: int | None = None   # stop the stream (close the socket) after this many pieces
     delay_s: float = 0.0
+    stall_s: float = 0.0           # with cut_after: keep the socket open this long, silent, before hanging up
     tool_calls: list[dict] = field(default_factory=list)
 
 
@@ -84,6 +85,17 @@ class _Base(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _cut_json(self, payload: dict, keep_bytes: int) -> None:
+        """Announce the whole JSON body, send only its first bytes, then hang up (a reply cut mid-way)."""
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[:keep_bytes])
+        self.wfile.flush()
+        self.close_connection = True
 
     def _authorized(self) -> bool:
         return self.headers.get("Authorization", "") == f"Bearer {self.stub.api_key}"
@@ -178,13 +190,22 @@ class OpenAIHandler(_Base):
             message: dict[str, Any] = {"role": "assistant", "content": reply.text}
             if reply.reasoning:
                 message["reasoning_content"] = reply.reasoning
-            return self._json(200, {"id": "cmpl-1", "object": "chat.completion", "created": int(time.time()),
-                                    "model": model, "choices": [{"index": 0, "message": message,
-                                                                 "finish_reason": "stop"}], "usage": usage})
+            if reply.tool_calls:
+                # arguments may be given as a raw string to send malformed JSON
+                message["tool_calls"] = [{"id": c.get("id") or f"call_{i}", "type": "function", "function": {
+                    "name": c["name"], "arguments": c["args"] if isinstance(c.get("args"), str)
+                    else json.dumps(c.get("args") or {}, ensure_ascii=False)}} for i, c in enumerate(reply.tool_calls)]
+            payload = {"id": "cmpl-1", "object": "chat.completion", "created": int(time.time()), "model": model,
+                       "choices": [{"index": 0, "message": message,
+                                    "finish_reason": "tool_calls" if reply.tool_calls else "stop"}], "usage": usage}
+            if reply.cut_after is not None:
+                return self._cut_json(payload, reply.cut_after)
+            return self._json(200, payload)
         self._start_sse()
         events = [{"reasoning_content": p} for p in _pieces(reply.reasoning)] + [{"content": p} for p in _pieces(reply.text)]
         for n, delta in enumerate(events, start=1):
             if reply.cut_after is not None and n > reply.cut_after:
+                time.sleep(reply.stall_s)
                 return
             chunk = {"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0, "model": model,
                      "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}

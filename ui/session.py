@@ -17,6 +17,8 @@ from services.providers.base import Connection
 KEYS = "settings.keys"
 BASE_URLS = "settings.base_urls"
 MODELS = "settings.models"
+# Seconds to wait for a model's answer to start (or for its next piece); slow local servers may need more.
+TIMEOUT_ENV = "ASSISTANT_MODEL_TIMEOUT_S"
 
 
 def lang() -> str:
@@ -96,7 +98,17 @@ def connection(provider: str | None = None, model: str | None = None) -> Connect
     p = get_provider(name)
     if name == "replay":
         return p.connect(model, replay_path=st.session_state.get("app.replay_path"))
-    return p.connect(model or model_name(), api_key=typed_keys().get(name), base_url=typed_base_urls().get(name))
+    return p.connect(model or model_name(), api_key=typed_keys().get(name), base_url=typed_base_urls().get(name),
+                     timeout_s=model_timeout_s())
+
+
+def model_timeout_s() -> float:
+    """How long a model may stay silent: ASSISTANT_MODEL_TIMEOUT_S, else 60 seconds."""
+    try:
+        value = float(os.environ.get(TIMEOUT_ENV, "") or 60)
+    except ValueError:
+        value = 60.0
+    return value if value > 0 else 60.0
 
 
 def show_error(exc: BaseException) -> None:

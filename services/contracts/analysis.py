@@ -293,8 +293,13 @@ def _batch_budget(conn, context_window: int | None = None) -> int:
 
 def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, names: PartyNames, lang: str,
                       flagged: set[str], progress: Progress | None = None, context_window: int | None = None,
+                      failures: list[AppError] | None = None,
                       ) -> tuple[dict[str, ClauseAssessment], int, set[str], int]:
-    """Model results per clause id, how many named unknown ids, which clauses were cut short, batch count."""
+    """Model results per clause id, how many named unknown ids, which clauses were cut short, batch count.
+
+    A provider fault after some batches finished stops the model there and, when `failures` is given, is
+    appended to it instead of raised, so that the finished batches are kept.
+    """
     from services import llm
 
     budget = _batch_budget(conn, context_window)
@@ -329,7 +334,10 @@ def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, na
         except AppError as exc:
             if exc.key == "error.structured":
                 continue  # this batch keeps its rule results; the note says how many clauses lack a model result
-            raise
+            if failures is None or not results:
+                raise
+            failures.append(exc)  # a bad key or an outage will not heal in the next batch: stop asking
+            break
         allowed = set(ids)
         for r in answer.results:
             cid = _match_id(r.clause_id, batch)
@@ -378,9 +386,12 @@ def analyse_text(text: str, *, contract_type: str = "lease", side: str = "b", co
     truncated: set[str] = set()
     model_name = ""
     if conn is not None:
+        failures: list[AppError] = []
         model_results, dropped, truncated, n_batches = assess_with_model(
-            conn, seg, contract_type, side, names, lang, set(flagged), progress, context_window)
+            conn, seg, contract_type, side, names, lang, set(flagged), progress, context_window, failures)
         model_name = f"{conn.provider}/{conn.model}"
+        if failures:
+            notes.append(("contract.note.model_stopped", {"error": failures[0].message(lang)}))
         if n_batches > 3:
             notes.append(("contract.note.long", {"count": len(seg.clauses), "batches": n_batches}))
         if dropped:

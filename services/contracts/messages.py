@@ -78,6 +78,11 @@ MESSAGES = {
                               "en": "Dropped {count} model results that named clause ids not in this batch."},
     "contract.note.model_failed": {"zh": "{count} 个条款模型未能给出有效结果，仅保留规则检查结果。",
                                    "en": "The model gave no valid result for {count} clauses; only rule results are kept."},
+    "contract.note.model_stopped": {
+        "zh": "⚠ 模型审查中途失败，已保留已完成部分的结果，其余条款只有规则检查结果：{error}",
+        "en": "⚠ The model review failed part-way; the finished part is kept and the other clauses have rule "
+              "results only: {error}",
+    },
     "contract.note.injection": {
         "zh": "⚠ {count} 个条款含有针对 AI 的指令性文字（如“忽略之前的指令”），已单独分析并标注，不会影响其他条款的结论。",
         "en": "⚠ {count} clauses contain text aimed at an AI (such as 'ignore previous instructions'); they were "

@@ -231,8 +231,8 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
         try:
             result = structured(conn, messages, schema, system=system, lang=lang)
         except AppError as exc:
-            if total == 1:
-                raise
+            if total == 1 or (not partials and exc.key != "error.structured"):
+                raise  # nothing finished yet and the model itself fails (key, outage): say so at once
             # One unreadable part should not lose the others; the user is told which part is missing.
             warnings.append(f"L{pieces[0].line.number}–L{pieces[-1].line.number}: {exc.message(ui_lang)}")
             continue
@@ -247,7 +247,14 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
                                   open_questions=partials[0].open_questions)
     else:
         report(total / steps, i18n.t("minutes.progress.merge", ui_lang))
-        overview = _reduce(conn, partials, lang, system)
+        try:
+            overview = _reduce(conn, partials, lang, system)
+        except AppError as exc:
+            # The parts are done: keep them, joined as they are, rather than lose them to the merge step.
+            overview = MergedOverview(title=title, summary="\n\n".join(p.summary for p in partials),
+                                      topics=[t for p in partials for t in p.topics],
+                                      open_questions=[q for p in partials for q in p.open_questions])
+            warnings.append(i18n.t("minutes.warn.merge_failed", ui_lang, error=exc.message(ui_lang)))
         warnings.insert(0, i18n.t("minutes.warn.parts", ui_lang, parts=total))
 
     report((steps - 1) / steps, i18n.t("minutes.progress.check", ui_lang))

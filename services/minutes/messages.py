@@ -55,6 +55,9 @@ MESSAGES = {
         "zh": "文字稿第 {lines} 行含有试图指挥 AI 的文字（如「{phrase}」）。已当作普通会议内容处理，没有执行。",
         "en": "Transcript line(s) {lines} contain text addressed to the AI (e.g. '{phrase}'). "
               "It was treated as meeting content, not obeyed."},
+    "minutes.warn.merge_failed": {"zh": "合并各段纪要时模型失败，以下摘要和议题是各段结果的直接拼接：{error}",
+                                  "en": "The model failed while merging the parts; the summary and topics below are "
+                                        "the parts' results joined as they are: {error}"},
     "minutes.warn.parts": {"zh": "会议较长，已按发言切分为 {parts} 段分别总结后合并。",
                            "en": "The meeting is long: it was split on speaker turns into {parts} parts, "
                                  "summarised one by one, then merged."},

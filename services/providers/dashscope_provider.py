@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -81,7 +82,7 @@ class DashScopeChatModel(BaseChatModel):
         from dashscope import Generation
         params: dict[str, Any] = {"model": self.model_name, "messages": as_dashscope_messages(messages),
                                   "api_key": self.api_key.get_secret_value(), "result_format": "message",
-                                  "base_address": self.base_url, "request_timeout": int(self.timeout_s)}
+                                  "base_address": self.base_url, "request_timeout": max(1, math.ceil(self.timeout_s))}
         if stream:
             params.update(stream=True, incremental_output=True)
         if self.temperature is not None:
@@ -122,12 +123,14 @@ class DashScopeChatModel(BaseChatModel):
     def _stream(self, messages: list[BaseMessage], stop: list[str] | None = None,
                 run_manager: CallbackManagerForLLMRun | None = None, **kwargs: Any) -> Iterator[ChatGenerationChunk]:
         usage: dict[str, int] = {}
+        finished = False
         for response in self._call(messages, True, stop, kwargs):
             self._check(response)
             choices = (response.output or {}).get("choices") or []
             usage = dict(response.usage or usage)
             if not choices:
                 continue
+            finished = finished or choices[0].get("finish_reason") not in (None, "", "null")
             message = choices[0].get("message") or {}
             thinking = message.get("reasoning_content") or ""
             content = message.get("content") or ""
@@ -138,6 +141,10 @@ class DashScopeChatModel(BaseChatModel):
             yield ChatGenerationChunk(message=AIMessageChunk(content="", usage_metadata={
                 "input_tokens": usage.get("input_tokens", 0), "output_tokens": usage.get("output_tokens", 0),
                 "total_tokens": usage.get("total_tokens", 0)}))
+        if not finished:
+            # The SDK ends quietly when the server hangs up mid-answer; without a finish reason it is cut.
+            from services.faults import dropped
+            raise dropped(self._conn())
 
 
 class DashScopeEmbeddings(Embeddings):

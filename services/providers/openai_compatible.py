@@ -12,6 +12,8 @@ from services.providers.base import Capabilities, Connection, ModelInfo, Provide
 class ReasoningChatOpenAI(ChatOpenAI):
     """ChatOpenAI that keeps `reasoning_content` (DeepSeek-R1, QwQ, vLLM reasoning parsers) apart from the answer."""
 
+    provider_name: str = "openai-compatible"  # the registry name, for error messages
+
     def _convert_chunk_to_generation_chunk(self, chunk: dict, default_chunk_class: type, base_generation_info: dict | None):
         generation_chunk = super()._convert_chunk_to_generation_chunk(chunk, default_chunk_class, base_generation_info)
         choices = chunk.get("choices") or []
@@ -21,6 +23,19 @@ class ReasoningChatOpenAI(ChatOpenAI):
             if thinking:
                 generation_chunk.message.additional_kwargs["reasoning_content"] = thinking
         return generation_chunk
+
+    def _stream(self, *args: Any, **kwargs: Any):
+        # A server that hangs up mid-answer ends the event stream like a finished one; only the missing
+        # finish_reason tells them apart, so the answer is marked cut instead of passing as complete.
+        finished = False
+        for chunk in super()._stream(*args, **kwargs):
+            if (chunk.generation_info or {}).get("finish_reason"):
+                finished = True
+            yield chunk
+        if not finished:
+            from services.faults import dropped
+            from services.providers.base import Connection
+            raise dropped(Connection(provider=self.provider_name, model=self.model_name))
 
     def _create_chat_result(self, response: Any, generation_info: dict | None = None):
         result = super()._create_chat_result(response, generation_info)
@@ -58,6 +73,7 @@ class OpenAICompatibleProvider(Provider):
         if conn.max_tokens is not None:
             kwargs["max_tokens"] = conn.max_tokens
         return ReasoningChatOpenAI(
+            provider_name=self.name,
             model=conn.model,
             # Local servers (Ollama, vLLM) accept any key; the SDK insists on one.
             api_key=conn.api_key or "not-needed",
