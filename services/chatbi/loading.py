@@ -189,7 +189,10 @@ def load_csv(con: duckdb.DuckDBPyConnection, staging: Path, path: Path, name: st
             staged.unlink(missing_ok=True)
             _transcode(path, staged, "gb18030")
             layout = sniff_layout(head.decode("gb18030", errors="replace"))
-            _duckdb_read(con, staged, table, layout, "utf-8", name, warnings)
+            try:
+                _duckdb_read(con, staged, table, layout, "utf-8", name, warnings)
+            except _NotUtf8:  # still undecodable after transcoding: a message, never an uncaught exception
+                raise InputError("bi.error.encoding", file=name) from None
     finally:
         staged.unlink(missing_ok=True)
     if progress:
