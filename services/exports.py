@@ -23,6 +23,14 @@ def safe_frame(frame):
     return out
 
 
+def csv_bytes(frame) -> bytes:
+    """A DataFrame as formula-safe CSV in UTF-8 with BOM (so Excel shows Chinese).
+
+    CRLF line ends make the writer quote any cell holding a carriage return: with pandas' default "\n" a cell such
+    as "\r=1+1" was written bare, and a spreadsheet splits the row at the CR and runs "=1+1"."""
+    return safe_frame(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8-sig")
+
+
 _NOT_XML = {c: " " for c in range(32) if c not in (9, 10, 13)} | {0xFFFE: " ", 0xFFFF: " "}
 
 
