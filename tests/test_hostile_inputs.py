@@ -202,16 +202,18 @@ def _contract_page(tmp_path, replies=()):
     return at, at.session_state["contract.report"]
 
 
-@pytest.mark.parametrize("key,file,words", [
-    ("encrypted_pdf", "encrypted.pdf", "已加密"), ("truncated_pdf", "truncated.pdf", "已损坏"),
-    ("empty_pdf", "empty.pdf", "空文件"), ("zip_as_pdf", "really-a-zip.pdf", "已损坏")])
-def test_contracts_bad_file_is_a_message_and_the_earlier_report_stays(tmp_path, corpus, key, file, words):
+BAD_PDFS = [("encrypted_pdf", "encrypted.pdf", "已加密"), ("truncated_pdf", "truncated.pdf", "已损坏"),
+            ("empty_pdf", "empty.pdf", "空文件"), ("zip_as_pdf", "really-a-zip.pdf", "已损坏")]
+
+
+def test_contracts_each_bad_file_is_a_message_and_the_earlier_report_stays(tmp_path, corpus):
     at, first = _contract_page(tmp_path)
-    at.file_uploader(key="contract.file").set_value((file, data(corpus, key), PDF))
-    at.button(key="contract.run").click().run()
-    assert not at.exception, at.exception
-    assert_message(at, file, words)
-    assert at.session_state["contract.report"] is first
+    for key, file, words in BAD_PDFS:
+        at.file_uploader(key="contract.file").set_value((file, data(corpus, key), PDF))
+        at.button(key="contract.run").click().run()
+        assert not at.exception, at.exception
+        assert_message(at, file, words)
+        assert at.session_state["contract.report"] is first
 
 
 # A NUL byte in a name is refused by Streamlit itself before any page runs (enforce_filename_restriction);
@@ -253,9 +255,8 @@ def test_contracts_injection_is_flagged_delimited_for_the_model_and_html_is_esca
 
 # ---------------------------------------------------------------- ChatBI
 
-def test_chatbi_batch_loads_good_tables_refuses_bad_ones_and_exports_neutralise_formulas(tmp_path, corpus):
-    sql = '```sql\nSELECT * FROM "formulas"\n```'
-    at = app("chatbi.py", tmp_path, [sql, f"公式表共 7 行。{hc.SCRIPT}"])
+def test_chatbi_batch_loads_good_tables_refuses_bad_ones_and_keeps_earlier_tables(tmp_path, corpus):
+    at = app("chatbi.py", tmp_path)
     at.run()
     at.file_uploader(key="bi.uploader.0").set_value([("sales.csv", data(corpus, "good_csv"), CSV)]).run()
     ws = at.session_state["bi.workspace"]
@@ -280,6 +281,14 @@ def test_chatbi_batch_loads_good_tables_refuses_bad_ones_and_exports_neutralise_
     gbk = next(i for i in ws.files.describe() if i.source == "gbk-sales.csv")
     assert [c.name for c in gbk.columns] == ["地区", "产品", "销售额"]
 
+
+def test_chatbi_answer_exports_neutralise_formulas_and_model_html_stays_text(tmp_path, corpus):
+    sql = '```sql\nSELECT * FROM "formulas"\n```'
+    at = app("chatbi.py", tmp_path, [sql, f"公式表共 7 行。{hc.SCRIPT}"])
+    at.run()
+    at.file_uploader(key="bi.uploader.0").set_value([("formulas.csv", data(corpus, "formula_csv"), CSV),
+                                                     ("sales.csv", data(corpus, "good_csv"), CSV)]).run()
+    ws = at.session_state["bi.workspace"]
     at.chat_input(key="bi.chat_input").set_value("列出公式表").run()
     assert not at.exception, at.exception
     answer = ws.conversation[-1]
@@ -293,6 +302,15 @@ def test_chatbi_batch_loads_good_tables_refuses_bad_ones_and_exports_neutralise_
     shown = [m for m in at.markdown if "alert" in m.value]  # the model's summary, Markdown-escaped
     assert shown and not any(m.proto.allow_html for m in shown)
     assert_no_live_html(at)
+    # Bad files after the question: messages, and the conversation and tables stay.
+    at.file_uploader(key="bi.uploader.0").set_value([
+        ("formulas.csv", data(corpus, "formula_csv"), CSV), ("sales.csv", data(corpus, "good_csv"), CSV),
+        ("header-only.csv", data(corpus, "header_only_csv"), CSV), ("bomb.xlsx", data(corpus, "xlsx_bomb"), XLSX)]).run()
+    assert not at.exception, at.exception
+    assert_message(at, "header-only.csv", "只有表头")
+    assert_message(at, "bomb.xlsx", "压缩炸弹")
+    assert len(ws.conversation) == 1 and set(ws.files.table_names()) == {"formulas", "sales"}
+    assert at.text_area(key="bi.sql.0").value.strip().startswith("SELECT")
 
 
 def test_chatbi_file_name_cannot_choose_where_the_upload_is_written(tmp_path, corpus):
@@ -381,17 +399,15 @@ def chat_uploader(at: AppTest):
     return next(u for u in at.get("file_uploader") if u.key.startswith("chat.upload."))
 
 
-@pytest.mark.parametrize("key,file,words", [
-    ("encrypted_pdf", "encrypted.pdf", "已加密"), ("truncated_pdf", "truncated.pdf", "已损坏"),
-    ("empty_pdf", "empty.pdf", "空文件"), ("zip_as_pdf", "really-a-zip.pdf", "已损坏")])
-def test_chat_bad_attachment_is_a_message_and_the_conversation_stays(tmp_path, corpus, key, file, words):
+def test_chat_each_bad_attachment_is_a_message_and_the_conversation_stays(tmp_path, corpus):
     at = chat_page(tmp_path, ["第一个回答"]).run()
     ask(at, "先聊一句")
-    chat_uploader(at).upload(file, data(corpus, key), PDF).run()
-    assert not at.exception, at.exception
-    assert_message(at, file, words)
-    assert at.session_state["chat.attachments"] == []
-    assert [m["content"] for m in at.session_state["chat.messages"]] == ["先聊一句", "第一个回答"]
+    for key, file, words in BAD_PDFS:
+        chat_uploader(at).upload(file, data(corpus, key), PDF).run()
+        assert not at.exception, at.exception
+        assert_message(at, file, words)
+        assert at.session_state["chat.attachments"] == []
+        assert [m["content"] for m in at.session_state["chat.messages"]] == ["先聊一句", "第一个回答"]
 
 
 @pytest.mark.parametrize("key,file,mime", [("inject_txt", "inject.txt", "text/plain"),
