@@ -6,7 +6,9 @@ Each (page, input) ends as one of:
   handled    the service refused the file with a message for the user (an AppError naming the file)
   processed  the file was read; prompt-injection text in it was flagged (column "note")
   FAILED     anything else: an unexpected exception, a message without the file's name, a generic
-             "unexpected error", injection text not flagged, or a file saved outside the upload folder.
+             "unexpected error", injection text not flagged, a file saved outside the upload folder, or a
+             CSV/Excel export with a cell a spreadsheet would run as a formula.
+The contract review and chat pages export Markdown, Word and JSON only (no spreadsheet), so they have no row there.
 The corpus comes from tests/hostile_corpus.py and is written to a temporary folder.
 """
 from __future__ import annotations
@@ -172,8 +174,65 @@ def run_all(folder: Path) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cells_safe(csv_payload: bytes | None = None, xlsx_payload: bytes | None = None) -> tuple[int, list[str]]:
+    """(cells checked, cells a spreadsheet would run) of a CSV or XLSX export, read as a spreadsheet would."""
+    import csv
+    import io
+    cells: list = []
+    if csv_payload is not None:
+        text = csv_payload.decode("utf-8-sig")
+        cells = [c for row in csv.reader(io.StringIO(text, newline="")) for c in row]
+    if xlsx_payload is not None:
+        import openpyxl
+        book = openpyxl.load_workbook(io.BytesIO(xlsx_payload))
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                cells += [("=" + str(c.value)) if c.data_type == "f" else c.value for c in row]
+    live = [c for c in cells if isinstance(c, str) and c.startswith(FORMULA_START)]
+    return len(cells), live
+
+
+def export_rows(folder: Path) -> list[tuple[str, str, str, str]]:
+    """Every CSV/Excel export fed formula cells: (page, export, outcome, note)."""
+    from tests.hostile_corpus import FORMULAS
+    files = build(folder / "corpus-exports", bomb_mb=1)
+    rows = []
+
+    def check(page: str, label: str, make) -> None:
+        try:
+            checked, live = _cells_safe(**make())
+        except Exception as exc:  # noqa: BLE001
+            rows.append((page, label, "FAILED", f"{type(exc).__name__}: {exc}"[:100]))
+            return
+        rows.append((page, label, "FAILED" if live else "processed",
+                     f"live formulas: {live[:3]}" if live else f"{checked} cells, formulas neutralised"))
+
+    from services.chatbi import Workspace, to_csv_bytes, to_excel_bytes
+    ws = Workspace()
+    path = files["formula_csv"]
+    ws.add_upload(path, path.name, path.stat().st_size)
+    frame = ws.files.run('SELECT * FROM "formulas"').to_frame()
+    check("chatbi", "export csv (formula cells)", lambda: {"csv_payload": to_csv_bytes(frame)})
+    check("chatbi", "export xlsx (formula cells)", lambda: {"xlsx_payload": to_excel_bytes(frame)})
+
+    from services.financials import export
+    from services.financials.service import analyze
+    reports = [analyze(files["good_pdf"], name=f + ".pdf", lang="zh").to_dict("zh") for f in FORMULAS]
+    check("financials", "export csv (formula file names)", lambda: {"csv_payload": export.to_csv(reports, "zh")})
+    check("financials", "export xlsx (formula file names)", lambda: {"xlsx_payload": export.to_xlsx(reports, "zh")})
+
+    from services.minutes import action_items_csv
+    from services.minutes.schema import ActionItem
+    items = [ActionItem(task=f, owner=f, due=f, source_line=1) for f in FORMULAS]
+    check("minutes", "action items csv (formula cells)", lambda: {"csv_payload": action_items_csv(items, "zh")})
+    return rows
+
+
 def main() -> int:
-    rows = run_all(_TMP)
+    rows = run_all(_TMP) + export_rows(_TMP)
     width = max(len(r[1]) for r in rows)
     print(f"{'page':15} {'input':{width}} {'outcome':10} note")
     for page, name, result, note in rows:
