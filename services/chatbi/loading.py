@@ -327,7 +327,12 @@ def read_excel_file(path: Path, name: str, *, progress: Progress | None = None) 
     import openpyxl
 
     from services.documents import check_unzipped_size
-    check_unzipped_size(path, name, "Excel")  # a zip bomb is refused before openpyxl inflates a byte
+    try:
+        check_unzipped_size(path, name, "Excel")  # a zip bomb is refused before openpyxl inflates a byte
+    except InputError as exc:
+        if exc.key != "doc.error.corrupt":
+            raise
+        raise InputError("bi.error.corrupt", file=name, kind="Excel", detail="not a ZIP archive") from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
