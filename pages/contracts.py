@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from services import i18n
+from services import i18n, storage
 from services.contracts import CONTRACT_TYPES, ROLES, analyse_text, guess_type, read_contract
 from services.contracts.report import RISK_COLOURS, highlighted_html, summary_figure, to_docx, to_markdown
 from ui.session import connection, lang, show_error, uploads_dir
@@ -22,10 +23,7 @@ def t(key: str, **params) -> str:
 @st.cache_data(show_spinner=False, max_entries=20)
 def read_upload(data: bytes, name: str, folder: str) -> tuple[str, list]:
     """Text of an uploaded contract (cached per file content)."""
-    safe = re.sub(r"[^\w.\-]+", "_", name)[-120:] or "contract.txt"
-    path = f"{folder}/{safe}"
-    with open(path, "wb") as fh:
-        fh.write(data)
+    path = storage.save_upload(Path(folder), name, data)  # a safe name of at most 200 bytes, inside folder
     return read_contract(path, name=name)
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from services import storage
 from services.i18n import t
 from services.minutes import (AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES, action_items_csv, can_transcribe, load_meeting,
                               make_minutes, parse_transcript_text, template_names,
@@ -30,10 +31,7 @@ def plain(text: str) -> str:
 def read_input(conn, uploaded, pasted: str):
     """The transcript from the uploaded file (transcribed if audio) or from the pasted text."""
     if uploaded is not None:
-        folder = Path(uploads_dir())
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"minutes_{Path(uploaded.name).name}"
-        target.write_bytes(uploaded.getvalue())
+        target = storage.save_upload(Path(uploads_dir()), f"minutes_{uploaded.name}", uploaded.getvalue())
         return load_meeting(conn, target, name=uploaded.name)
     return parse_transcript_text(pasted, t("minutes.page.pasted_name", L))
 

@@ -1,8 +1,10 @@
 """Reading user documents (PDF, DOCX, TXT/MD, XLSX, CSV) into pages of text, with OCR for scanned pages."""
 from __future__ import annotations
 
+import os
 import re
 import threading
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +23,10 @@ i18n.register({
                               "en": "The file type of '{file}' is not supported. Supported: {types}"},
     "doc.error.no_text": {"zh": "「{file}」中没有可识别的文字（文字识别也未找到内容）。",
                           "en": "No text could be found in '{file}' (text recognition found nothing either)."},
+    "doc.error.unzipped_too_large": {
+        "zh": "「{file}」解压后约 {size_mb} MB，超过上限 {limit_mb} MB（可能是压缩炸弹），已拒绝读取。",
+        "en": "'{file}' would unpack to about {size_mb} MB, over the {limit_mb} MB limit (possibly a zip bomb); "
+              "it was not read."},
     "doc.warning.ocr": {"zh": "「{file}」第 {pages} 页没有文字层，已用文字识别（OCR）读取，可能有识别误差。",
                         "en": "Pages {pages} of '{file}' have no text layer and were read by OCR; expect recognition errors."},
     "doc.warning.ocr_unavailable": {"zh": "文字识别（OCR）不可用：{detail}", "en": "Text recognition (OCR) is unavailable: {detail}"},
@@ -28,6 +34,9 @@ i18n.register({
 
 SUPPORTED = (".pdf", ".docx", ".txt", ".md", ".xlsx", ".csv")
 MAX_SHEET_ROWS = 2000
+# DOCX and XLSX are ZIP archives; a tiny file can inflate to gigabytes. Python's zipfile never inflates a part past
+# the size its header declares, so checking the declared sizes before opening bounds what any reader can unpack.
+MAX_UNZIPPED_MB = int(os.environ.get("ASSISTANT_MAX_UNZIPPED_MB", "200"))
 
 
 @dataclass
@@ -101,6 +110,22 @@ def open_pdf(path: str | Path, name: str | None = None):
         doc.close()
         raise InputError("doc.error.corrupt", file=name, kind="PDF")
     return doc
+
+
+def check_unzipped_size(path: str | Path, name: str | None = None, kind: str = "ZIP",
+                        limit_mb: int | None = None) -> None:
+    """Refuse an Office file (a ZIP archive) whose parts would unpack to more than limit_mb, before reading any."""
+    path = Path(path)
+    name = name or path.name
+    limit_mb = MAX_UNZIPPED_MB if limit_mb is None else limit_mb
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
+        raise InputError("doc.error.corrupt", file=name, kind=kind) from exc
+    if total > limit_mb * 1024 * 1024:
+        raise InputError("doc.error.unzipped_too_large", file=name, size_mb=f"{total / 1024 / 1024:.0f}",
+                         limit_mb=limit_mb)
 
 
 def pdf_pages_text(path: str | Path, name: str | None = None) -> list[str]:
@@ -213,6 +238,7 @@ def _pdf_tables(page) -> list[str]:
 def _read_docx(path: Path, name: str, *, ocr: bool, progress) -> Document:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    check_unzipped_size(path, name, "DOCX")
     try:
         d = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
@@ -241,6 +267,7 @@ def _read_docx(path: Path, name: str, *, ocr: bool, progress) -> Document:
 
 def _read_xlsx(path: Path, name: str, *, ocr: bool, progress) -> Document:
     import openpyxl
+    check_unzipped_size(path, name, "XLSX")
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - zip and XML errors for damaged files

@@ -28,8 +28,27 @@ def safe_filename(name: str, default: str = "file") -> str:
     name = unicodedata.normalize("NFC", name or "")
     name = name.replace("\\", "/").split("/")[-1]
     name = re.sub(r"[\x00-\x1f\x7f<>:\"|?*]", "_", name).strip().lstrip(".")
-    name = name[:150]
-    return name or default
+    if _RESERVED.match(name):  # CON, NUL, COM1 … cannot be created on Windows
+        name = "_" + name
+    return _fit(name, 150, MAX_NAME_BYTES) or default
+
+
+# File systems limit a name to 255 bytes, and 150 Chinese characters are 450 bytes in UTF-8.
+MAX_NAME_BYTES = 200
+_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\.|$)", re.I)
+
+
+def _fit(name: str, max_chars: int, max_bytes: int) -> str:
+    """The name cut to at most max_chars characters and max_bytes UTF-8 bytes, keeping its extension."""
+    if len(name) <= max_chars and len(name.encode("utf-8")) <= max_bytes:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or not stem or len(suffix) > 16:
+        stem, suffix = name, ""
+    tail = "." + suffix if suffix else ""
+    stem = stem[: max_chars - len(tail)]
+    budget = max_bytes - len(tail.encode("utf-8"))
+    return stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore") + tail
 
 
 def save_upload(folder: Path, name: str, data: bytes) -> Path:

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import io
 
-from services.exports import neutralize, safe_frame  # noqa: F401 - neutralize is part of this module's surface
+from services.exports import csv_bytes, neutralize, safe_frame  # noqa: F401 - neutralize is part of this module's surface
 
 
 def to_csv_bytes(frame) -> bytes:
     """CSV in UTF-8 with BOM so that Excel shows Chinese correctly."""
-    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(frame)
 
 
 def to_excel_bytes(frame, sheet: str = "result") -> bytes:

@@ -189,7 +189,10 @@ def load_csv(con: duckdb.DuckDBPyConnection, staging: Path, path: Path, name: st
             staged.unlink(missing_ok=True)
             _transcode(path, staged, "gb18030")
             layout = sniff_layout(head.decode("gb18030", errors="replace"))
-            _duckdb_read(con, staged, table, layout, "utf-8", name, warnings)
+            try:
+                _duckdb_read(con, staged, table, layout, "utf-8", name, warnings)
+            except _NotUtf8:  # still undecodable after transcoding: a message, never an uncaught exception
+                raise InputError("bi.error.encoding", file=name) from None
     finally:
         staged.unlink(missing_ok=True)
     if progress:
@@ -233,7 +236,9 @@ def _duckdb_read(con: duckdb.DuckDBPyConnection, source: Path, table: str, layou
     base = (f"delim := {_lit(layout.delimiter)}, skip := {layout.skip}, header := {str(layout.header).lower()}, "
             f"encoding := {_lit(encoding)}, normalize_names := false")
     ragged = ", null_padding := true, parallel := false"  # short rows get NULLs (needs the serial reader)
-    attempts = ["", ragged, ragged + ", sample_size := -1", ragged + ", all_varchar := true"]
+    attempts = ["", ragged, ragged + ", sample_size := -1", ragged + ", all_varchar := true",
+                # A stray carriage return or quote inside a field: read leniently, as text.
+                ragged + ", all_varchar := true, strict_mode := false"]
     last: Exception | None = None
     target = quote(table)
     for extra in attempts:
@@ -245,7 +250,8 @@ def _duckdb_read(con: duckdb.DuckDBPyConnection, source: Path, table: str, layou
             last = exc
             con.execute(f"DROP TABLE IF EXISTS {target}").fetchall()
             msg = str(exc).lower()
-            if "unicode" in msg or "utf-8" in msg or "utf8" in msg:
+            # Only a real decoding error: every sniffer failure also says "Encoding: utf-8" in its hints.
+            if "invalid unicode" in msg or "not utf-8 encoded" in msg:
                 raise _NotUtf8() from exc
     else:
         raise InputError("bi.error.corrupt", file=name, kind="CSV", detail=_short(last))
@@ -319,6 +325,14 @@ def read_excel_file(path: Path, name: str, *, progress: Progress | None = None) 
     import zipfile
 
     import openpyxl
+
+    from services.documents import check_unzipped_size
+    try:
+        check_unzipped_size(path, name, "Excel")  # a zip bomb is refused before openpyxl inflates a byte
+    except InputError as exc:
+        if exc.key != "doc.error.corrupt":
+            raise
+        raise InputError("bi.error.corrupt", file=name, kind="Excel", detail="not a ZIP archive") from None
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:

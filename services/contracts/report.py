@@ -75,7 +75,10 @@ def to_docx(report: ContractReport, lang: str | None = None) -> bytes:
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
+    from services.exports import xml_safe
+
     lang = lang or report.lang
+    report = xml_safe(report)  # a BEL in a file name or a form feed in the text must not break the export
     t = lambda key, **kw: i18n.t(key, lang, **kw)  # noqa: E731
     doc = Document()
     doc.add_heading(t("contract.report.title", file=report.file), level=0)

@@ -10,6 +10,7 @@ from services.financials import labels as L
 from services.financials.messages import field_name, status_name
 from services import i18n
 
+from services.exports import csv_bytes
 from services.exports import safe_frame as _safe_frame
 
 
@@ -70,7 +71,7 @@ def to_json(reports: list[dict]) -> str:
 
 def to_csv(reports: list[dict], lang: str) -> bytes:
     """Figure-by-figure CSV (UTF-8 with BOM so Excel shows Chinese), formula-safe."""
-    return _safe_frame(detail_frame(reports, lang)).to_csv(index=False).encode("utf-8-sig")
+    return csv_bytes(detail_frame(reports, lang))
 
 
 def to_xlsx(reports: list[dict], lang: str) -> bytes:

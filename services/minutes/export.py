@@ -106,6 +106,9 @@ def to_markdown(minutes: Minutes, lang: str = "zh") -> str:
 def to_docx(minutes: Minutes, lang: str = "zh") -> bytes:
     """The minutes as a Word document."""
     import docx
+
+    from services.exports import xml_safe
+    minutes = xml_safe(minutes)  # control characters from a model or a transcript must not break the export
     t = lambda key: i18n.t(key, lang)  # noqa: E731
     none = t("minutes.none")
     document = docx.Document()

@@ -308,6 +308,9 @@ def parse_json(text: str, name: str) -> list[tuple[str | None, float | None, str
 def _read_docx_text(path: Path, name: str) -> str:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+
+    from services.documents import check_unzipped_size
+    check_unzipped_size(path, name, "DOCX")
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
