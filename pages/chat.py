@@ -683,7 +683,7 @@ with st.expander(t("chat.system_prompt"), expanded=False):
                   icon=":material/bookmark_remove:")
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    bases = kb.list_bases()
+    bases = kb.list_bases(viewer=owner)  # the same owner id as session.owner(): private bases stay private
     st.toggle(t("chat.use_kb"), key="chat.use_kb", disabled=not bases, help=None if bases else t("chat.kb_none"))
     if S.get("chat.use_kb") and bases:
         st.selectbox(t("chat.kb_base"), bases, key="chat.kb_base")

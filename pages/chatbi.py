@@ -3,7 +3,7 @@ a chart and a summary."""
 import pandas as pd
 import streamlit as st
 
-from services import i18n
+from services import i18n, storage
 from services.chatbi import KINDS, Workspace, figure, switch_kind, to_csv_bytes, to_excel_bytes
 from services.chatbi.assistant import escape_markdown
 from services.chatbi.external import masked_url
@@ -32,8 +32,7 @@ for upload in uploads or []:
         session.show_error(ws.load_errors[(upload.name, size)])
     if (upload.name, size) in ws.loaded:
         continue
-    path = session.uploads_dir() / upload.name
-    path.write_bytes(upload.getbuffer())
+    path = storage.save_upload(session.uploads_dir(), upload.name, bytes(upload.getbuffer()))  # never outside it
     bar = st.progress(0.0, text=t("bi.loading", file=upload.name))
     report = ws.add_upload(path, upload.name, size,
                            progress=lambda f, _text, bar=bar, name=upload.name: bar.progress(

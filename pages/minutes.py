@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from services import storage
 from services.i18n import t
 from services.minutes import (AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES, action_items_csv, can_transcribe, load_meeting,
                               make_minutes, parse_transcript_text, template_names,
@@ -32,8 +33,7 @@ def read_input(conn, uploaded, pasted: str):
     if uploaded is not None:
         folder = Path(uploads_dir())
         folder.mkdir(parents=True, exist_ok=True)
-        target = folder / f"minutes_{Path(uploaded.name).name}"
-        target.write_bytes(uploaded.getvalue())
+        target = storage.save_upload(folder, f"minutes_{storage.safe_filename(uploaded.name)}", uploaded.getvalue())
         return load_meeting(conn, target, name=uploaded.name)
     return parse_transcript_text(pasted, t("minutes.page.pasted_name", L))
 

@@ -10,6 +10,7 @@ from ui.session import t
 st.header(t("settings.title"))
 st.caption(t("settings.intro"))
 st.info(t("settings.local_help"), icon=":material/info:")
+st.caption(t("settings.retention", days=f"{settings.retention_days():g}"))
 if flash := st.session_state.pop("settings.flash", None):
     st.success(flash)
 
