@@ -174,6 +174,19 @@ def secret_app(tmp_path_factory):
         httpd.server_close()
 
 
+@pytest.fixture
+def shot_on_failure(request, browser_page):
+    """A full-page screenshot in test-artifacts/ when the test fails (to see what the page showed)."""
+    failed_before = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed_before:
+        ARTIFACTS.mkdir(exist_ok=True)
+        try:
+            browser_page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name[:60]}.png"), full_page=True)
+        except Exception:  # noqa: BLE001 - the page may be gone
+            pass
+
+
 def _no_traceback(page) -> None:
     assert page.get_by_test_id("stException").count() == 0, page.get_by_test_id("stException").first.inner_text()
 
@@ -184,7 +197,7 @@ def _assert_no_secret(text: str, where: str) -> None:
 
 
 def _select(page, label: str, option: str) -> None:
-    page.get_by_label(label).first.click()
+    page.get_by_test_id("stMain").get_by_label(label).first.click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
@@ -194,7 +207,7 @@ def _ask(page, question: str) -> None:
     box.press("Enter")
 
 
-def test_keys_never_appear_in_page_log_exports_or_data(secret_app, browser_page, tmp_path):
+def test_keys_never_appear_in_page_log_exports_or_data(secret_app, browser_page, tmp_path, shot_on_failure):
     page = browser_page
     contents = []
     page.goto(secret_app["url"])
@@ -208,7 +221,8 @@ def test_keys_never_appear_in_page_log_exports_or_data(secret_app, browser_page,
     # 2. A key typed on the settings page, for a custom endpoint answering 400 with the key in its body.
     page.goto(secret_app["url"] + "/settings")
     page.get_by_text("各服务状态").wait_for()
-    page.get_by_text("当前密钥：sk-…5a6f", exact=False).wait_for()  # the env key, masked
+    _select(page, "模型服务", "OpenAI")
+    page.get_by_text("当前密钥：sk-…5a6f（来源：环境变量）", exact=False).wait_for()  # the env key, masked
     _select(page, "模型服务", "OpenAI-compatible")
     page.get_by_label("API 密钥（OPENAI_COMPATIBLE_API_KEY）").fill(TYPED_KEY)
     page.get_by_label("服务地址（Base URL）").fill(secret_app["stub"])
@@ -264,7 +278,7 @@ def test_keys_never_appear_in_page_log_exports_or_data(secret_app, browser_page,
     assert not (secret_app["tmp"] / "secrets.toml").exists()  # nothing saved to disk unless asked
 
 
-def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_page):
+def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_page, shot_on_failure):
     """Browser A types a key, loads a table and makes a private and a shared base; browser B sees only the shared one."""
     page_a = browser_page
     url = secret_app["url"]
@@ -328,7 +342,7 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
 @pytest.mark.parametrize("page_path,names", [
     ("/chatbi", ["../../escape.csv", "/tmp/absolute-escape.csv", "nul\x00byte.csv"]),
 ])
-def test_crafted_upload_names_stay_in_the_session_folder(secret_app, browser_page, page_path, names):
+def test_crafted_upload_names_stay_in_the_session_folder(secret_app, browser_page, page_path, names, shot_on_failure):
     page = browser_page
     page.goto(secret_app["url"] + page_path)
     page.get_by_text("上传数据文件").wait_for()
