@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -182,7 +183,7 @@ def shot_on_failure(request, browser_page):
     if request.session.testsfailed > failed_before:
         ARTIFACTS.mkdir(exist_ok=True)
         try:
-            browser_page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name[:60]}.png"), full_page=True)
+            browser_page.screenshot(path=str(ARTIFACTS / f"failed-{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)[:80]}.png"), full_page=True)
         except Exception:  # noqa: BLE001 - the page may be gone
             pass
 
@@ -297,15 +298,18 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
     page_a.get_by_text("secret_sales", exact=False).first.wait_for()
 
     page_a.goto(url + "/knowledge_base")
+    page_a.get_by_text("还没有知识库", exact=False).wait_for()
     for name, shared in (("私有库甲", False), ("公共库乙", True)):
         form = page_a.get_by_test_id("stForm").first
-        if not form.is_visible():
-            page_a.get_by_text("新建知识库").first.click()
+        details = page_a.get_by_test_id("stExpander").filter(has_text="新建知识库").locator("details").first
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
         form.get_by_label("名称").fill(name)
         if shared:
             form.get_by_text("共享给本应用的所有用户").click()
         form.get_by_role("button", name="创建").click()
         page_a.get_by_text(f"已创建知识库「{name}」", exact=False).first.wait_for()
+        page_a.get_by_test_id("stMain").get_by_label("选择知识库").first.wait_for()
     _select(page_a, "选择知识库", "私有库甲")
     _no_traceback(page_a)
 
@@ -313,8 +317,8 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
     page_b = browser.new_context(locale="zh-CN").new_page()
     page_b.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
     page_b.goto(url + "/knowledge_base")
-    page_b.get_by_text("问答", exact=False).first.wait_for()
-    page_b.get_by_label("选择知识库").first.click()
+    page_b.get_by_test_id("stMain").get_by_label("选择知识库").first.wait_for()
+    page_b.get_by_test_id("stMain").get_by_label("选择知识库").first.click()
     options = [o.inner_text().strip() for o in page_b.get_by_role("option").all()]
     page_b.keyboard.press("Escape")
     assert "公共库乙" in options and "私有库甲" not in options
@@ -333,28 +337,73 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
 
     # Browser A, reloaded with its own address, still sees its private base.
     page_a.reload()
-    page_a.get_by_label("选择知识库").first.click()
+    page_a.get_by_test_id("stMain").get_by_label("选择知识库").first.click()
     options_a = [o.inner_text().strip() for o in page_a.get_by_role("option").all()]
     page_a.keyboard.press("Escape")
     assert "私有库甲" in options_a and "公共库乙" in options_a
 
 
-@pytest.mark.parametrize("page_path,names", [
-    ("/chatbi", ["../../escape.csv", "/tmp/absolute-escape.csv", "nul\x00byte.csv"]),
+def _uploaded_files(data: Path, suffix: str) -> list[Path]:
+    return [p for p in data.rglob(f"*{suffix}")]
+
+
+@pytest.mark.parametrize("page_path,names,done_text", [
+    ("/chatbi", ["../../escape.csv", "/tmp/absolute-escape.csv", "..\\..\\win-escape.csv"], "已载入表"),
+    ("/minutes", ["../../escape-minutes.txt"], None),
 ])
-def test_crafted_upload_names_stay_in_the_session_folder(secret_app, browser_page, page_path, names, shot_on_failure):
+def test_crafted_upload_names_stay_in_the_session_folder(secret_app, browser_page, page_path, names, done_text,
+                                                         shot_on_failure):
     page = browser_page
-    page.goto(secret_app["url"] + page_path)
-    page.get_by_text("上传数据文件").wait_for()
-    page.locator("input[type=file]").first.set_input_files(
-        files=[{"name": n, "mimeType": "text/csv", "buffer": f"k,v\n{i},1\n".encode()} for i, n in enumerate(names)])
-    page.get_by_text("已载入表", exact=False).first.wait_for()
-    time.sleep(1)
-    _no_traceback(page)
     data = secret_app["tmp"] / "data"
-    uploaded = [p for p in data.rglob("*.csv")]
-    assert uploaded and all(p.resolve().is_relative_to(data.resolve() / "sessions") for p in uploaded)
-    assert all(p.parent.name == "uploads" and "\x00" not in p.name for p in uploaded)
+    suffix = Path(names[0]).suffix
+    before = set(_uploaded_files(data, suffix))
+    page.goto(secret_app["url"] + page_path)
+    page.get_by_test_id("stFileUploaderDropzone").first.wait_for()
+    body = "k,v\n1,2\n" if suffix == ".csv" else "张三：我们下周一交付报告。\n李四：好的，我来负责。\n"
+    page.locator("input[type=file]").first.set_input_files(
+        files=[{"name": n, "mimeType": "text/plain", "buffer": body.encode()} for n in names])
+    page.get_by_test_id("stFileUploaderDropzone").first.wait_for()
+    page.get_by_text(names[0].rsplit("/", 1)[-1], exact=False).first.wait_for()  # the upload reached the server
+    if done_text:
+        page.get_by_text(done_text, exact=False).first.wait_for()
+    else:  # the minutes page saves the upload when it is used
+        page.get_by_role("button", name="生成纪要").click()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(set(_uploaded_files(data, suffix)) - before) < len(names):
+        time.sleep(0.5)
+    _no_traceback(page)
+    new = set(_uploaded_files(data, suffix)) - before
+    assert len(new) == len(names), sorted(map(str, new))
+    assert all(p.resolve().is_relative_to(data.resolve() / "sessions") and p.parent.name == "uploads" for p in new)
     assert not Path("/tmp/absolute-escape.csv").exists()
-    stray = [p for p in secret_app["tmp"].rglob("*.csv") if not p.resolve().is_relative_to(data.resolve())]
-    assert stray == [] and not (ROOT / "escape.csv").exists() and not (ROOT.parent / "escape.csv").exists()
+    stray = [p for p in secret_app["tmp"].rglob(f"*{suffix}") if not p.resolve().is_relative_to(data.resolve())]
+    assert stray == [] and not list(ROOT.glob(f"*escape*")) and not list(ROOT.parent.glob("*escape*"))
+
+
+def test_a_nul_byte_in_an_upload_name_writes_nothing(secret_app, browser_page, shot_on_failure):
+    """Streamlit itself refuses such a name (in its uploader, before the page runs): nothing may be written, and
+    the server keeps serving other sessions."""
+    page = browser_page
+    data = secret_app["tmp"] / "data"
+    before = set(_uploaded_files(data, ".csv"))
+    page.goto(secret_app["url"] + "/chatbi")
+    page.get_by_test_id("stFileUploaderDropzone").first.wait_for()
+    page.locator("input[type=file]").first.set_input_files(
+        files=[{"name": "nul\x00byte.csv", "mimeType": "text/csv", "buffer": b"k,v\n1,2\n"}])
+    page.wait_for_timeout(3000)
+    assert set(_uploaded_files(data, ".csv")) == before
+    other = page.context.browser.new_context(locale="zh-CN").new_page()
+    other.goto(secret_app["url"] + "/chatbi")
+    other.get_by_text("上传数据文件").wait_for()
+    _no_traceback(other)
+
+
+def test_sessions_starting_together_all_see_every_provider():
+    """Found by the upload test: the provider registry was marked loaded before its imports finished, so a page
+    starting at the same moment as another saw no providers at all (a crash on a freshly started server)."""
+    code = ("import threading\nfrom services import providers\nout = []\n"
+            "ts = [threading.Thread(target=lambda: out.append(len(providers.all_providers()))) for _ in range(8)]\n"
+            "[t.start() for t in ts]\n[t.join() for t in ts]\nprint(sorted(out))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    counts = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(counts) == 8 and counts[0] > 0 and len(set(counts)) == 1, counts
