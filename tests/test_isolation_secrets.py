@@ -407,3 +407,16 @@ def test_sessions_starting_together_all_see_every_provider():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     counts = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(counts) == 8 and counts[0] > 0 and len(set(counts)) == 1, counts
+
+
+def test_sessions_starting_together_can_all_list_knowledge_bases(tmp_path):
+    """Found by the kill test: the chat page opens a Chroma client on every run, and clients created at the same
+    moment raced inside chromadb ("Could not connect to tenant default_tenant"): a crashed page after a restart."""
+    code = ("import threading\nfrom services import kb\nerrors = []\n"
+            "def f():\n    try:\n        kb.list_bases()\n    except Exception as exc:\n        errors.append(repr(exc))\n"
+            "ts = [threading.Thread(target=f) for _ in range(6)]\n[t.start() for t in ts]\n[t.join() for t in ts]\n"
+            "print(len(errors), errors[:1])\n")
+    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "0 []"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -43,7 +44,13 @@ def chroma_client(path: str | Path | None = None):
             raise AppError("kb.error.server", host=host, port=port, detail=str(exc)[:200]) from exc
     path = Path(path) if path else data_dir() / "kb"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=_settings())
+    # Two sessions creating a client at once (the chat page lists bases on every run) raced inside chromadb's
+    # shared-system cache: "Could not connect to tenant default_tenant" / "'RustBindingsAPI' has no 'bindings'".
+    with _CLIENT_LOCK:
+        return chromadb.PersistentClient(path=str(path), settings=_settings())
+
+
+_CLIENT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
