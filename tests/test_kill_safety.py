@@ -248,3 +248,55 @@ def test_extraction_batch_killed_keeps_every_finished_report(tmp_path):
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def test_server_killed_during_a_page_batch_shows_the_finished_reports_after_restart(tmp_path, browser_page):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), SlowJSONModel)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    env = {"VLLM_BASE_URL": f"http://127.0.0.1:{httpd.server_address[1]}/v1", "ASSISTANT_CHAT_PROVIDER": "vllm"}
+    reports = [cn_report(tmp_path / f"r{i}.pdf", company=f"测试{i}股份有限公司", code=f"60012{i}", year=2020 + i)
+               for i in range(1, 5)]
+    page = browser_page
+    kept = tmp_path / "data" / "sessions"
+    proc, url = _start_app(tmp_path, env, "streamlit-1.log")
+    try:
+        page.goto(url + "/financials")
+        page.get_by_text("上传财报 PDF").wait_for()
+        browser_id = re.search(r"[?&]u=([0-9a-f]{32})", page.url).group(1)
+        page.locator("input[type=file]").first.set_input_files([str(p) for p in reports])
+        page.get_by_text("r4.pdf").first.wait_for()
+        page.get_by_text("同时让模型读取定位页并交叉核对").click()
+        page.get_by_role("button", name="开始提取").click()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(list(kept.glob("*/financials/*.json"))) < 2:
+            time.sleep(0.2)
+        assert len(list(kept.glob("*/financials/*.json"))) == 2
+    finally:
+        _sigkill(proc)
+
+    saved = list(kept.glob("*/financials/*"))
+    assert saved and all(p.suffix == ".json" for p in saved)  # no half-written (.part) file
+    files = sorted(json.loads(p.read_text(encoding="utf-8"))["result"]["file"] for p in saved)
+    assert files[:2] == ["r1.pdf", "r2.pdf"] and "r4.pdf" not in files
+
+    proc, url = _start_app(tmp_path, env, "streamlit-2.log")
+    try:
+        page.goto(f"{url}/financials?u={browser_id}")
+        page.get_by_text("已恢复此前完成的", exact=False).wait_for()
+        details = page.get_by_test_id("stExpander")
+        details.filter(has_text="r1.pdf").first.wait_for()
+        titles = " ".join(details.all_inner_texts())
+        assert "r1.pdf" in titles and "r2.pdf" in titles and "r4.pdf" not in titles
+        assert page.get_by_test_id("stException").count() == 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "kill-financials-after-restart.png"), full_page=True)
+        # Another browser does not get these results.
+        other = page.context.browser.new_context(locale="zh-CN").new_page()
+        other.goto(url + "/financials")
+        other.get_by_text("上传财报 PDF").wait_for()
+        assert "已恢复此前完成的" not in other.content() and "r1.pdf" not in other.content()
+    finally:
+        stop(proc, grace_s=20)
+        httpd.shutdown()
+        httpd.server_close()

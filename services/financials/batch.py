@@ -50,3 +50,35 @@ def saved_results(folder: str | Path) -> list[dict]:
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return [r for _, r in sorted(out, key=lambda x: x[0])]
+
+
+def _owner_folder(owner: str) -> Path:
+    import hashlib
+    # Kept under the owner's own session-style folder, so the retention cleanup removes it like any upload.
+    return storage.session_dir(hashlib.sha256(owner.encode("utf-8")).hexdigest()[:32], "financials")
+
+
+def keep_for_owner(owner: str, result: dict) -> Path:
+    """Keep one finished report's result for this user (the page shows it again after a restart or reload)."""
+    import hashlib
+    key = hashlib.sha256(str(result.get("file") or "").encode("utf-8")).hexdigest()[:16]
+    payload = json.dumps({"saved_at": time.time(), "result": result}, ensure_ascii=False).encode("utf-8")
+    return write_atomic(_owner_folder(owner) / f"{key}.json", payload)
+
+
+def owner_results(owner: str) -> list[dict]:
+    """This user's kept results, oldest first (unreadable files skipped)."""
+    out = []
+    for path in _owner_folder(owner).glob("*.json"):
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            out.append((float(entry["saved_at"]), entry["result"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return [r for _, r in sorted(out, key=lambda x: x[0])]
+
+
+def forget_owner(owner: str) -> None:
+    """Remove this user's kept results (the page's Clear button)."""
+    import shutil
+    shutil.rmtree(_owner_folder(owner), ignore_errors=True)
