@@ -15,7 +15,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import pymupdf
 import pytest
 from tests.browser import ARTIFACTS, ROOT, browser_page  # noqa: F401 - fixture
 from tests.servers import free_port, stop, wait_for_http
@@ -106,95 +105,15 @@ def test_server_killed_mid_answer_keeps_the_question_and_the_partial_answer_mark
     assert rows == [("user", "ok"), ("assistant", "interrupted")]
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# (b) knowledge base: the indexing command dies in the middle of a big file
-# ---------------------------------------------------------------------------------------------------------------
-def _text_pdf(path: Path, pages: int, topic: str) -> Path:
-    doc = pymupdf.open()
-    for i in range(pages):
-        page = doc.new_page()
-        page.insert_text((50, 60), f"{topic} chapter {i + 1}", fontsize=14)
-        for j in range(40):
-            page.insert_text((50, 90 + 17 * j), f"Line {j} of page {i + 1}: {topic} figures grew while costs "
-                                                f"stayed flat across every region.", fontsize=8)
-    doc.save(path)
-    return path
-
-
-def _cli(args: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=300, **kw)
-
-
-def _kill_when(proc: subprocess.Popen, stream, marker: str, after_s: float, timeout_s: float = 180) -> str:
-    """Read the process's output until marker appears, wait after_s, then SIGKILL it; returns what was read."""
-    seen = ""
-    found = threading.Event()
-
-    def read():
-        nonlocal seen
-        while True:
-            ch = stream.read(1)
-            if not ch:
-                return
-            seen += ch
-            if marker in seen:
-                found.set()
-
-    threading.Thread(target=read, daemon=True).start()
-    assert found.wait(timeout_s), f"never saw {marker!r}: {seen[-2000:]}"
-    time.sleep(after_s)
-    assert proc.poll() is None, f"finished before it could be killed: {seen[-2000:]}"
-    _sigkill(proc)
-    return seen
-
-
-def test_indexing_killed_mid_file_lists_only_complete_files(tmp_path):
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data")}
-    small = [_text_pdf(tmp_path / f"small{i}.pdf", 3, f"topic{i}") for i in (1, 2)]
-    big = _text_pdf(tmp_path / "big.pdf", 300, "bigtopic")
-    last = _text_pdf(tmp_path / "small3.pdf", 3, "topic3")
-    proc = subprocess.Popen([sys.executable, "-m", "services", "kb", "add", "--kb", "kill-test", "--embedder", "bm25",
-                             *map(str, small), str(big), str(last)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    _kill_when(proc, proc.stderr, "big.pdf", after_s=1.5)
-
-    chroma_db = tmp_path / "data" / "kb" / "chroma.sqlite3"
-    assert _integrity(chroma_db) == "ok"
-    listed = _cli(["kb", "list", "--kb", "kill-test"], env)
-    assert listed.returncode == 0, listed.stderr
-    assert "small1.pdf" in listed.stdout and "small2.pdf" in listed.stdout
-    assert "big.pdf" not in listed.stdout and "small3.pdf" not in listed.stdout
-    found = _cli(["kb", "search", "--kb", "kill-test", "bigtopic figures", "--mode", "bm25", "--json"], env)
-    assert found.returncode == 0, found.stderr
-    assert {hit["file"] for hit in json.loads(found.stdout)} <= {"small1.pdf", "small2.pdf"}
-
-    # The interrupted files can simply be added again; the half-written chunks were removed, nothing doubled.
-    again = _cli(["kb", "add", "--kb", "kill-test", str(big), str(last), "--json"], env)
-    assert again.returncode == 0, again.stderr
-    assert [o["status"] for o in json.loads(again.stdout)] == ["added", "added"]
-    from services.kb import KBStore
-    from services.kb.store import chroma_client
-    store = KBStore(chroma_client(tmp_path / "data" / "kb"))
-    files = {r.file: r for r in store.files("kill-test")}
-    assert set(files) == {"small1.pdf", "small2.pdf", "big.pdf", "small3.pdf"}
-    chunks = store.chunks("kill-test")
-    assert len(chunks) == sum(r.chunks for r in files.values())
-    assert _integrity(chroma_db) == "ok"
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# (c) financial extraction: the batch command dies between reports
-# ---------------------------------------------------------------------------------------------------------------
 class SlowJSONModel(BaseHTTPRequestHandler):
-    """An OpenAI-compatible model that takes 2 s per answer (and answers with prose, so the table parse stands)."""
+    """An OpenAI-compatible model that takes 1 s per answer (and answers with prose, so the table parse stands)."""
 
     def log_message(self, *args):
         pass
 
     def do_POST(self):  # noqa: N802
         self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        time.sleep(2)
+        time.sleep(1)
         body = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
                            "choices": [{"index": 0, "message": {"role": "assistant", "content": "{}"},
                                         "finish_reason": "stop"}],
@@ -204,50 +123,6 @@ class SlowJSONModel(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-
-def test_extraction_batch_killed_keeps_every_finished_report(tmp_path):
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), SlowJSONModel)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    env = {**os.environ, "ASSISTANT_DATA_DIR": str(tmp_path / "data"),
-           "VLLM_BASE_URL": f"http://127.0.0.1:{httpd.server_address[1]}/v1"}
-    reports = [cn_report(tmp_path / f"r{i}.pdf", company=f"测试{i}股份有限公司", code=f"60012{i}", year=2020 + i)
-               for i in range(1, 5)]
-    batch = tmp_path / "batch"
-    out_csv = tmp_path / "out.csv"
-    args = ["financials", *map(str, reports), "--provider", "vllm", "--lang", "en", "--save-dir", str(batch),
-            "--csv", str(out_csv), "--json"]
-    try:
-        proc = subprocess.Popen([sys.executable, "-m", "services", *args], cwd=ROOT, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        seen = _kill_when(proc, proc.stderr, "Done and saved: r2.pdf", after_s=0.5)
-        assert "r4.pdf (4/4)" not in seen
-
-        # Only complete, valid result files; the unfinished reports are simply absent; no half-written export.
-        files = sorted(p.name for p in batch.iterdir())
-        assert not [f for f in files if f.endswith(".part")], files
-        from services.financials.batch import saved_results
-        done = saved_results(batch)
-        assert [d["file"] for d in done][:2] == ["r1.pdf", "r2.pdf"] and len(done) in (2, 3)
-        for path in batch.glob("*.json"):
-            json.loads(path.read_text(encoding="utf-8"))
-        assert done[0]["fields"]["total_assets"]["value"] == 5000000.0 and done[0]["stock_code"] == "600121"
-        assert not out_csv.exists()
-
-        # Run again with the same folder: finished reports are reused, the rest done; the export is complete.
-        finished = _cli(args, env)
-        assert finished.returncode == 0, finished.stderr
-        assert "r1.pdf finished earlier" in finished.stderr and "r2.pdf finished earlier" in finished.stderr
-        assert "Done and saved: r4.pdf (4/4)" in finished.stderr
-        data = json.loads(finished.stdout)
-        assert [d["file"] for d in data] == ["r1.pdf", "r2.pdf", "r3.pdf", "r4.pdf"]
-        assert [d["stock_code"] for d in data] == ["600121", "600122", "600123", "600124"]
-        from services.financials import export
-        assert out_csv.read_bytes() == export.to_csv(data, "en")  # complete: every report, written at once
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
 
 
 def test_server_killed_during_a_page_batch_shows_the_finished_reports_after_restart(tmp_path, browser_page):
@@ -289,6 +164,8 @@ def test_server_killed_during_a_page_batch_shows_the_finished_reports_after_rest
         titles = " ".join(details.all_inner_texts())
         assert "r1.pdf" in titles and "r2.pdf" in titles and "r4.pdf" not in titles
         assert page.get_by_test_id("stException").count() == 0
+        page.wait_for_timeout(1500)
+        details.filter(has_text="r2.pdf").first.wait_for()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "kill-financials-after-restart.png"), full_page=True)
         # Another browser does not get these results.
