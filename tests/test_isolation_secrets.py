@@ -225,9 +225,14 @@ def test_keys_never_appear_in_page_log_exports_or_data(secret_app, browser_page,
     _select(page, "模型服务", "OpenAI")
     page.get_by_text("当前密钥：sk-…5a6f（来源：环境变量）", exact=False).wait_for()  # the env key, masked
     _select(page, "模型服务", "OpenAI-compatible")
-    page.get_by_label("API 密钥（OPENAI_COMPATIBLE_API_KEY）").fill(TYPED_KEY)
-    page.get_by_label("服务地址（Base URL）").fill(secret_app["stub"])
-    page.get_by_label("模型名（可留空使用默认）").fill("stub-model")
+    form = page.get_by_test_id("stMain")
+    form.get_by_label("API 密钥（OPENAI_COMPATIBLE_API_KEY）").wait_for()
+    page.get_by_text("未设置密钥").wait_for()
+    # The previous provider's form stays in the page until the rerun has finished drawing: wait until it is gone.
+    page.wait_for_function("document.querySelectorAll('input[aria-label=\"服务地址（Base URL）\"]').length === 1")
+    form.get_by_label("服务地址（Base URL）").fill(secret_app["stub"])
+    form.get_by_label("模型名（可留空使用默认）").fill("stub-model")
+    form.get_by_label("API 密钥（OPENAI_COMPATIBLE_API_KEY）").fill(TYPED_KEY)
     page.get_by_role("button", name="测试连接").click()
     page.get_by_text("拒绝了请求", exact=False).first.wait_for()
     alert = page.get_by_text("拒绝了请求", exact=False).first.inner_text()
@@ -286,6 +291,9 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
     page_a.goto(url + "/settings")
     page_a.get_by_text("各服务状态").wait_for()
     _select(page_a, "模型服务", "DeepSeek")
+    # The previous provider's form stays in the page until the rerun has finished drawing: wait until it is gone.
+    page_a.wait_for_function("document.querySelectorAll('input[aria-label^=\"API 密钥\"]').length === 1 && "
+                             "document.querySelector('input[aria-label=\"API 密钥（DEEPSEEK_API_KEY）\"]') !== null")
     page_a.get_by_label("API 密钥（DEEPSEEK_API_KEY）").fill(TYPED_KEY)
     page_a.get_by_role("button", name="保存并使用").click()
     page_a.get_by_text("当前密钥：sk-…3e2d（来源：本次会话）", exact=False).wait_for()
