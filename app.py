@@ -1,12 +1,13 @@
 """Router: the pages and the shared sidebar (language and model choice)."""
 import streamlit as st
 
-from services import i18n
+from services import i18n, storage
 from ui import session
 
 st.set_page_config(page_title="Office AI Assistant · 办公智能助手", page_icon=":material/smart_toy:", layout="wide")
 
 lang = session.lang()
+storage.cleanup_if_due()  # old sessions' uploads go after ASSISTANT_RETENTION_DAYS; checked at most hourly
 
 # (file, title key, icon); titles are registered in services/i18n.py so the menu is right before any page runs.
 PAGES = [

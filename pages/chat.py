@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import time
 import zlib
 
 import streamlit as st
@@ -313,6 +314,8 @@ def show_answer(message: dict, *, label_model: bool = False) -> None:
         status = message.get("status")
         if status == "stopped":
             st.info(t("chat.stopped"), icon=":material/stop_circle:")
+        elif status == "interrupted":
+            st.warning(t("chat.interrupted"), icon=":material/power_off:")
         elif status == "cut":
             st.warning(t("chat.cut"), icon=":material/warning:")
         if message.get("error"):
@@ -409,10 +412,26 @@ def stream_one(stream: llm.ChatStream, kept: list[dict]) -> None:
         thinking_slot = st.container()
         thinking = {"box": None, "text": ""}
 
+        draft = {"text": "", "saved_at": time.monotonic()}
+
+        def keep_draft(force: bool = False) -> None:
+            # Every second or so the answer so far goes to the store: if the server dies mid-answer, the
+            # conversation reopens with it, marked unfinished (services.chat.store.recover_interrupted).
+            if SAVE["id"] is None or SAVE["unsaved"] or (not force and time.monotonic() - draft["saved_at"] < 1.0):
+                return
+            draft["saved_at"] = time.monotonic()
+            try:
+                store.save_draft(owner, SAVE["id"], content=draft["text"], reasoning=thinking["text"],
+                                 provider=stream.conn.provider, model=stream.conn.model)
+            except AppError:
+                pass  # the finished answer is still recorded (or offered for "Retry saving") below
+
         def answer_text():
             nonlocal finished
             for kind, delta in stream.events():
                 if kind == "text":
+                    draft["text"] += delta
+                    keep_draft()
                     yield delta
                     continue
                 if thinking["box"] is None:
@@ -701,7 +720,7 @@ with st.expander(t("chat.system_prompt"), expanded=False):
                   icon=":material/bookmark_remove:")
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
-    bases = kb.list_bases()
+    bases = kb.list_bases(viewer=owner)  # the same owner id as session.owner(): private bases stay private
     st.toggle(t("chat.use_kb"), key="chat.use_kb", disabled=not bases, help=None if bases else t("chat.kb_none"))
     if S.get("chat.use_kb") and bases:
         st.selectbox(t("chat.kb_base"), bases, key="chat.kb_base")

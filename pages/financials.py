@@ -4,7 +4,7 @@ import hashlib
 import streamlit as st
 
 from services.errors import AppError
-from services.financials import charts, export
+from services.financials import batch, charts, export
 from services.financials import messages as fin_messages  # noqa: F401 - registers the fin.* texts
 from services.financials.messages import field_name, status_name
 from services.financials.service import analyze
@@ -16,6 +16,14 @@ results: dict = st.session_state.setdefault("fin.results", {})  # file name → 
 notices: dict = st.session_state.setdefault("fin.notices", {})  # file name → [(level, text)]
 queue: list = st.session_state.setdefault("fin.queue", [])  # [(name, bytes)] waiting to be processed
 st.session_state.setdefault("fin.use_model", False)
+owner = session.owner()
+if not results and not st.session_state.get("fin.restored"):
+    # Reports finished earlier (before a reload or a server restart) come back for the same browser or account.
+    for kept in batch.owner_results(owner):
+        results[kept["file"]] = kept
+    if results:
+        notices["__restored__"] = [("info", t("fin.restored", n=len(results)))]
+st.session_state["fin.restored"] = True
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -53,6 +61,7 @@ def process(files: list[tuple[str, bytes]], use_model: bool) -> None:
             file_notices.append(("error", t("fin.file_failed", name=name, message=out["error"])))
         if out["dict"].get("fields"):
             results[name] = out["dict"]
+            batch.keep_for_owner(owner, out["dict"])  # kept at once: a batch cut short keeps what finished
             found = sum(1 for f in out["dict"]["fields"].values() if f["value"] is not None or f["status"] == "not_applicable")
             if not out["error"]:
                 file_notices.append(("success", t("fin.file_ok", name=name, found=found,
@@ -72,6 +81,7 @@ run = left.button(t("fin.run"), type="primary", key="fin.run")
 if right.button(t("fin.clear"), key="fin.clear"):
     results.clear()
     notices.clear()
+    batch.forget_owner(owner)
 
 if run:
     files = list(queue) + [(f.name, f.getvalue()) for f in uploads or []]

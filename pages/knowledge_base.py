@@ -44,12 +44,14 @@ def create_base_form(store, conn) -> None:
         c1, c2 = st.columns(2)
         size = c1.number_input(t("kb.create.chunk_size"), 200, 4000, 800, step=100)
         overlap = c2.number_input(t("kb.create.overlap"), 0, 1000, 120, step=20)
+        shared = st.checkbox(t("kb.create.shared"), value=False, help=t("kb.create.shared_help"))
         if st.form_submit_button(t("kb.create.button"), icon=":material/add:"):
             try:
                 emb_id = embeddings.provider_embedder(conn).id if choice == "provider" else choice
                 if overlap >= size:
                     overlap = size // 5
-                info = store.create_base(name, embedder=emb_id, chunk_size=int(size), overlap=int(overlap))
+                info = store.create_base(name, embedder=emb_id, chunk_size=int(size), overlap=int(overlap),
+                                         owner=viewer, shared=shared)
             except AppError as exc:
                 session.show_error(exc)
             else:
@@ -143,6 +145,12 @@ def manage_section(store, base, conn) -> None:
         else:
             st.session_state["kb.notice"] = t("kb.manage.rebuilt", count=len(outcomes))
             st.rerun()
+    if base.owner and base.owner == viewer:
+        shared = st.toggle(t("kb.create.shared"), value=base.shared, key=f"kb.shared.{base.collection}",
+                           help=t("kb.create.shared_help"))
+        if shared != base.shared:
+            store.set_shared(base.name, shared)
+            st.rerun()
     confirm = st.checkbox(t("kb.manage.confirm", name=base.name), key=f"kb.confirm.{base.collection}")
     if st.button(t("kb.manage.delete_base"), disabled=not confirm, icon=":material/delete_forever:"):
         kb.delete_base(base.name, store=store)
@@ -232,9 +240,10 @@ if st.session_state["kb.notice"]:
     st.toast(st.session_state["kb.notice"])
     st.session_state["kb.notice"] = None
 
+viewer = session.owner()  # private bases are listed only for the browser (or account) that made them
 try:
     store = knowledge_store()
-    bases = store.bases()
+    bases = store.bases(viewer)
 except AppError as exc:
     session.show_error(exc)
     st.stop()

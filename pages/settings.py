@@ -10,6 +10,7 @@ from ui.session import t
 st.header(t("settings.title"))
 st.caption(t("settings.intro"))
 st.info(t("settings.local_help"), icon=":material/info:")
+st.caption(t("settings.retention", days=f"{settings.retention_days():g}"))
 if flash := st.session_state.pop("settings.flash", None):
     st.success(flash)
 
@@ -23,7 +24,7 @@ if current_key:
 elif provider.key_env:
     st.caption(t("settings.no_key"))
 
-with st.form(f"settings.form.{name}"):
+with st.form(f"settings.form.{name}", clear_on_submit=True):  # else the typed key stays in the page source
     typed_key = st.text_input(t("settings.api_key", env_var=provider.key_env or "-"), type="password",
                               disabled=not provider.key_env)
     base_url = st.text_input(t("settings.base_url"), value=session.typed_base_urls().get(name) or provider.default_base_url or "")

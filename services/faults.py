@@ -24,7 +24,16 @@ def for_status(status: int, conn: Connection, detail: str = "") -> ProviderError
         return ProviderError("error.rate_limit", retryable=True, provider=label, attempts=RETRY_ATTEMPTS)
     if status >= 500:
         return ProviderError("error.server", retryable=True, provider=label, status=status, attempts=RETRY_ATTEMPTS)
-    return ProviderError("error.bad_request", provider=label, detail=f"{status} {detail}".strip()[:300])
+    return ProviderError("error.bad_request", provider=label, detail=redact(f"{status} {detail}".strip(), conn)[:300])
+
+
+def redact(text: str, conn: Connection) -> str:
+    """Text from a provider with the connection's key masked (some services echo the key they were sent)."""
+    from services.keys import mask
+    key = (conn.api_key or "").strip()
+    if len(key) >= 4 and text:
+        text = text.replace(key, mask(key))
+    return text
 
 
 def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
@@ -52,7 +61,7 @@ def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
         return ProviderError("error.timeout", retryable=True, provider=label, seconds=f"{conn.timeout_s:g}")
     if isinstance(exc, (httpx.ConnectError, requests.ConnectionError, ConnectionError)):
         return ProviderError("error.unreachable", provider=label, base_url=conn.base_url or "-")
-    return ProviderError("error.bad_request", provider=label, detail=f"{type(exc).__name__}: {exc}"[:300])
+    return ProviderError("error.bad_request", provider=label, detail=redact(f"{type(exc).__name__}: {exc}", conn)[:300])
 
 
 def dropped(conn: Connection) -> ProviderError:

@@ -36,8 +36,19 @@ i18n.register({
         "en": "The built-in offline models need no setup: SmolLM2-135M (chat; fair in English, weak in Chinese) and "
               "Gemma 3 270M (schema-constrained field extraction). They are a demo and an offline fallback.",
     },
+    "settings.retention": {
+        "zh": "上传的文件保存在本机数据目录中，{days} 天后自动删除（环境变量 ASSISTANT_RETENTION_DAYS）。",
+        "en": "Uploaded files are kept in this machine's data folder and deleted after {days} days "
+              "(environment variable ASSISTANT_RETENTION_DAYS).",
+    },
     "settings.bad_url": {"zh": "服务地址必须以 http:// 或 https:// 开头。", "en": "The base URL must start with http:// or https://."},
 })
+
+
+def retention_days() -> float:
+    """Days uploaded files are kept (ASSISTANT_RETENTION_DAYS, default 7)."""
+    from services import storage
+    return storage.retention_days()
 
 
 def editable_providers() -> list[str]:

@@ -60,3 +60,83 @@ def save_upload(folder: Path, name: str, data: bytes) -> Path:
     tmp.write_bytes(data)
     os.replace(tmp, target)
     return target
+
+
+RETENTION_ENV = "ASSISTANT_RETENTION_DAYS"
+DEFAULT_RETENTION_DAYS = 7.0
+CLEANUP_EVERY_S = 3600.0
+_CLEANUP_STAMP = ".last-cleanup"
+
+
+def retention_days() -> float:
+    """How many days a browser session's uploaded files are kept (ASSISTANT_RETENTION_DAYS, default 7; 0 = keep)."""
+    raw = os.environ.get(RETENTION_ENV, "").strip()
+    try:
+        return max(0.0, float(raw)) if raw else DEFAULT_RETENTION_DAYS
+    except ValueError:
+        return DEFAULT_RETENTION_DAYS
+
+
+def _newest_mtime(folder: Path) -> float:
+    """The latest modification time inside a folder, symlinks not followed."""
+    newest = folder.lstat().st_mtime
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        for entry in dirs + files:
+            try:
+                newest = max(newest, os.lstat(os.path.join(root, entry)).st_mtime)
+            except OSError:
+                pass
+    return newest
+
+
+def _remove_tree(folder: Path) -> None:
+    """Delete a folder; symlinks inside are removed as links, never followed."""
+    import shutil
+    if folder.is_symlink():
+        folder.unlink()
+        return
+    shutil.rmtree(folder)  # rmtree unlinks symlinks instead of descending into them
+
+
+def cleanup_sessions(days: float | None = None, *, now: float | None = None) -> list[str]:
+    """Remove session folders untouched for more than `days` days; returns the removed session ids.
+
+    Only direct children of <data>/sessions are considered, and a symlink there is removed as a link: nothing
+    outside the data folder is ever read or deleted.
+    """
+    import time
+    days = retention_days() if days is None else days
+    root = DATA_DIR / "sessions"
+    if days <= 0 or not root.is_dir() or root.is_symlink():
+        return []
+    cutoff = (time.time() if now is None else now) - days * 86400
+    removed = []
+    for child in sorted(root.iterdir()):
+        try:
+            if child.is_symlink():
+                if child.lstat().st_mtime < cutoff:
+                    child.unlink()
+                    removed.append(child.name)
+                continue
+            if child.is_dir() and _newest_mtime(child) < cutoff:
+                _remove_tree(child)
+                removed.append(child.name)
+        except OSError:
+            continue  # a folder in use or already gone: the next cleanup tries again
+    return removed
+
+
+def cleanup_if_due(*, now: float | None = None) -> list[str] | None:
+    """Run cleanup_sessions at most once per hour (a stamp file in the data folder); None when not due."""
+    import time
+    now = time.time() if now is None else now
+    stamp = DATA_DIR / _CLEANUP_STAMP
+    try:
+        if now - stamp.stat().st_mtime < CLEANUP_EVERY_S:
+            return None
+    except OSError:
+        pass
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    os.utime(stamp, (now, now))
+    return cleanup_sessions(now=now)

@@ -36,6 +36,26 @@ def session_id() -> str:
     return st.session_state.setdefault("app.session_id", uuid.uuid4().hex)
 
 
+def owner() -> str:
+    """Whose private things these are: the logged-in account, else this browser's id (kept in the address as u=,
+    the same id the chat page uses), else the shared workspace when the deployment turned it on."""
+    from services.chat.store import new_browser_id, owner_for, valid_browser_id
+    account = None
+    try:
+        if st.user.is_logged_in:
+            account = st.user.get("email") or st.user.get("sub")
+    except Exception:  # noqa: BLE001 - no auth configured
+        account = None
+    if account:
+        return owner_for(account, None)
+    if "chat.browser_id" not in st.session_state:
+        from_url = st.query_params.get("u")
+        st.session_state["chat.browser_id"] = from_url if valid_browser_id(from_url) else new_browser_id()
+    if st.query_params.get("u") != st.session_state["chat.browser_id"]:
+        st.query_params["u"] = st.session_state["chat.browser_id"]
+    return owner_for(None, st.session_state["chat.browser_id"])
+
+
 def typed_keys() -> dict[str, str]:
     """API keys typed on the settings page, by provider name."""
     return st.session_state.setdefault(KEYS, {})

@@ -41,6 +41,11 @@ i18n.register({
         "en": "This conversation was not found (it may have been deleted, or it belongs to another user).",
     },
     "chat.error.empty_name": {"zh": "名称不能为空。", "en": "The name cannot be empty."},
+    "chat.interrupted": {
+        "zh": "回答未完成：服务在生成途中停止（例如服务器重启），以上是当时已收到的部分。",
+        "en": "Unfinished answer: the server stopped while it was being written (e.g. a restart); above is the part "
+              "received by then.",
+    },
 })
 
 metadata = MetaData()
@@ -73,6 +78,20 @@ messages = Table(
     Column("sources", Text),      # JSON: knowledge-base citations {citations: [{n, file, page, quote}], warnings}
     Column("created_at", String(32), nullable=False),
 )
+
+# The answer being written right now, saved every second or so; turned into an "interrupted" message when the
+# process that was writing it is gone (a crash or kill), deleted when the finished answer is stored.
+drafts = Table(
+    "chat_drafts", metadata,
+    Column("conversation_id", String(32), primary_key=True),
+    Column("content", Text, nullable=False, default=""),
+    Column("reasoning", Text, nullable=False, default=""),
+    Column("provider", String(64), nullable=False, default=""),
+    Column("model", String(200), nullable=False, default=""),
+    Column("boot", String(32), nullable=False),
+    Column("updated_at", String(32), nullable=False),
+)
+BOOT = uuid.uuid4().hex  # this process; drafts of any other process are no longer being written
 
 presets = Table(
     "chat_presets", metadata,
@@ -222,6 +241,7 @@ class ConversationStore:
         except SQLAlchemyError as exc:
             raise self._translate(exc) from exc
         self._ready = True
+        self.recover_interrupted()
 
     def _translate(self, exc: Exception) -> AppError:
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
@@ -349,8 +369,38 @@ class ConversationStore:
                 sources=json.dumps(message.sources, ensure_ascii=False) if message.sources else None,
                 created_at=stamp))
             c.execute(update(conversations).where(conversations.c.id == conversation_id).values(updated_at=stamp))
+            if message.role == "assistant":  # the finished answer replaces its draft, in the same transaction
+                c.execute(delete(drafts).where(drafts.c.conversation_id == conversation_id))
         message.id, message.created_at = done.inserted_primary_key[0], stamp
         return message
+
+    def save_draft(self, owner: str, conversation_id: str, *, content: str, reasoning: str = "", provider: str = "",
+                   model: str = "") -> None:
+        """Keep the answer written so far, so that a crash mid-answer still leaves it (marked unfinished)."""
+        with self._write() as c:
+            self._check_owner(c, owner, conversation_id)
+            c.execute(delete(drafts).where(drafts.c.conversation_id == conversation_id))
+            c.execute(insert(drafts).values(conversation_id=conversation_id, content=content or "",
+                                            reasoning=reasoning or "", provider=provider or "", model=model or "",
+                                            boot=BOOT, updated_at=now()))
+
+    def recover_interrupted(self) -> int:
+        """Turn drafts left by a process that is gone into assistant messages marked "interrupted"; how many."""
+        try:
+            with self.engine.begin() as c:
+                rows = c.execute(select(drafts).where(drafts.c.boot != BOOT)).mappings().all()
+                for r in rows:
+                    known = c.execute(select(conversations.c.id).where(
+                        conversations.c.id == r["conversation_id"])).first()
+                    if known is not None:
+                        c.execute(insert(messages).values(
+                            conversation_id=r["conversation_id"], role="assistant", content=r["content"],
+                            reasoning=r["reasoning"], status="interrupted", error=None, provider=r["provider"],
+                            model=r["model"], variant=0, created_at=r["updated_at"]))
+                    c.execute(delete(drafts).where(drafts.c.conversation_id == r["conversation_id"]))
+            return len(rows)
+        except SQLAlchemyError as exc:
+            raise self._translate(exc) from exc
 
     def delete_from(self, owner: str, conversation_id: str, message_id: int) -> int:
         """Delete a message and every later one (to regenerate or edit); returns how many went."""

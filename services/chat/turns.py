@@ -43,6 +43,7 @@ i18n.register({
     "chat.status.stopped": {"zh": "已停止生成", "en": "stopped"},
     "chat.status.cut": {"zh": "回答中途中断", "en": "cut off"},
     "chat.status.error": {"zh": "回答失败", "en": "failed"},
+    "chat.status.interrupted": {"zh": "未完成（服务中途停止）", "en": "unfinished (the server stopped)"},
 })
 
 

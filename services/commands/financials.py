@@ -15,6 +15,9 @@ def register(subparsers, common):
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
     p.add_argument("--csv", metavar="OUT", help="write figure-by-figure CSV to OUT")
     p.add_argument("--xlsx", metavar="OUT", help="write an Excel workbook to OUT")
+    p.add_argument("--save-dir", metavar="DIR",
+                   help="keep each report's result in DIR as soon as it is done (default: a new folder under the "
+                        "data folder); run again with the same DIR to reuse the reports that finished")
     p.set_defaults(func=run)
 
 
@@ -23,21 +26,34 @@ def run(args) -> int:
     from services.financials import export
     from services.financials.messages import field_name, status_name
     from services.financials.service import analyze
+    from services.financials import batch
     lang = cli_lang(args)
     conn = None if args.no_llm else connection_from_args(args)
-    results = []
-    for f in args.files:
+    folder = Path(args.save_dir) if args.save_dir else batch.new_batch_dir()
+    done = {d.get("file"): d for d in batch.saved_results(folder)} if folder.is_dir() else {}
+    print(i18n.t("fin.cli.saving", lang, folder=str(folder)), file=sys.stderr, flush=True)
+    dicts, ok = [], []
+    for i, f in enumerate(args.files):
+        name = Path(f).name
+        if name in done and done[name].get("fields"):
+            print(i18n.t("fin.cli.reused", lang, name=name), file=sys.stderr, flush=True)
+            dicts.append(done[name])
+            ok.append(True)
+            continue
         r = analyze(f, conn=conn, use_model=conn is not None, lang=lang)
-        results.append(r)
+        d = r.to_dict(lang)
+        batch.save_result(folder, i, d)  # kept the moment it is done: a batch cut short keeps what finished
+        dicts.append(d)
+        ok.append(r.extraction is not None)
         if r.error is not None:
             print(i18n.t("fin.file_failed", lang, name=r.file, message=r.error.message(lang)), file=sys.stderr)
         for w in r.warnings(lang):
             print(f"{r.file}: {w}", file=sys.stderr)
-    dicts = [r.to_dict(lang) for r in results]
+        print(i18n.t("fin.cli.saved", lang, name=r.file, i=i + 1, n=len(args.files)), file=sys.stderr, flush=True)
     if args.csv:
-        Path(args.csv).write_bytes(export.to_csv(dicts, lang))
+        batch.write_atomic(args.csv, export.to_csv(dicts, lang))
     if args.xlsx:
-        Path(args.xlsx).write_bytes(export.to_xlsx(dicts, lang))
+        batch.write_atomic(args.xlsx, export.to_xlsx(dicts, lang))
     if args.json:
         print(export.to_json(dicts))
     else:
@@ -48,4 +64,4 @@ def run(args) -> int:
                 value = "—" if f["value"] is None else f"{f['value']:,.2f}"
                 print(f"  {field_name(k, lang)}: {value}  p.{f['page'] or '-'}  [{status_name(f['status'], lang)}]"
                       f"  {f['source_text'][:80]}")
-    return 0 if all(r.extraction is not None for r in results) else 1
+    return 0 if all(ok) else 1

@@ -120,6 +120,10 @@ i18n.register({
     },
     "fin.page_marker": {"zh": "=== 第 {page} 页 ===", "en": "=== page {page} ==="},
     "fin.cli.help": {"zh": "从财报 PDF 提取关键数据", "en": "Extract key figures from report PDFs"},
+    "fin.restored": {"zh": "已恢复此前完成的 {n} 份报告的结果。", "en": "Restored the results of {n} report(s) finished earlier."},
+    "fin.cli.saving": {"zh": "每份报告完成后立即保存到 {folder}", "en": "Each report is saved to {folder} as soon as it is done"},
+    "fin.cli.saved": {"zh": "已完成并保存 {name}（{i}/{n}）", "en": "Done and saved: {name} ({i}/{n})"},
+    "fin.cli.reused": {"zh": "{name} 已在此前完成，直接使用保存的结果", "en": "{name} finished earlier; using the saved result"},
 })
 
 

@@ -19,9 +19,9 @@ def retrieve(kb_name: str, query: str, k: int = 5, **options) -> list[Passage]:
     return _retrieve(kb_name, query, k, **options)
 
 
-def list_bases(store: KBStore | None = None) -> list[str]:
-    """Names of all knowledge bases."""
-    return [b.name for b in (store or KBStore()).bases()]
+def list_bases(store: KBStore | None = None, viewer: str | None = None) -> list[str]:
+    """Names of the knowledge bases viewer may see (all of them for viewer None: the command line)."""
+    return [b.name for b in (store or KBStore()).bases(viewer)]
 
 
 __all__ = ["BM25_ONLY", "LOCAL_MINILM", "BaseInfo", "Citation", "FileOutcome", "FileRecord", "GroundedAnswer",

@@ -154,7 +154,8 @@ def rebuild(kb_name: str, *, store: KBStore | None = None, conn=None, embedder: 
     emb = embedder or embedder_for(info.embedder, conn)
     records = store.files(kb_name)
     new = store.create_base(kb_name, embedder=emb.id, chunk_size=chunk_size or info.chunk_size,
-                            overlap=overlap if overlap is not None else info.overlap, building=True)
+                            overlap=overlap if overlap is not None else info.overlap, building=True,
+                            owner=info.owner, shared=info.shared)
     outcomes: list[FileOutcome] = []
     total = max(1, len(records))
     try:

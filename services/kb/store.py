@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -43,7 +44,13 @@ def chroma_client(path: str | Path | None = None):
             raise AppError("kb.error.server", host=host, port=port, detail=str(exc)[:200]) from exc
     path = Path(path) if path else data_dir() / "kb"
     path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(path), settings=_settings())
+    # Two sessions creating a client at once (the chat page lists bases on every run) raced inside chromadb's
+    # shared-system cache: "Could not connect to tenant default_tenant" / "'RustBindingsAPI' has no 'bindings'".
+    with _CLIENT_LOCK:
+        return chromadb.PersistentClient(path=str(path), settings=_settings())
+
+
+_CLIENT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,12 @@ class BaseInfo:
     chunk_size: int
     overlap: int
     created_at: float
+    owner: str = ""          # who created it in the app ("" = made on the command line: visible to everyone)
+    shared: bool = True      # a private base (shared=False) is seen only by its owner
+
+    def visible_to(self, viewer: str | None) -> bool:
+        """Whether viewer (an owner id; None = the local command line) may see this base."""
+        return viewer is None or self.shared or not self.owner or self.owner == viewer
 
 
 @dataclass(frozen=True)
@@ -100,7 +113,8 @@ def _base_from(collection) -> BaseInfo:
     meta = collection.metadata or {}
     return BaseInfo(name=meta["kb_name"], collection=collection.name, embedder=meta.get("embedder", "bm25"),
                     chunk_size=int(meta.get("chunk_size", 800)), overlap=int(meta.get("overlap", 120)),
-                    created_at=float(meta.get("created_at", 0)))
+                    created_at=float(meta.get("created_at", 0)), owner=str(meta.get("owner") or ""),
+                    shared=bool(meta.get("shared", True)))
 
 
 def _record_from(meta: dict) -> FileRecord:
@@ -131,15 +145,15 @@ class KBStore:
                 out.append(self.client.get_collection(name, embedding_function=None))
         return out
 
-    def bases(self) -> list[BaseInfo]:
-        """Every complete base, sorted by name."""
+    def bases(self, viewer: str | None = None) -> list[BaseInfo]:
+        """Every complete base the viewer may see (all of them for viewer None), sorted by name."""
         found = [_base_from(c) for c in self._collections()
                  if (c.metadata or {}).get("kb_name") and not (c.metadata or {}).get("building")]
-        return sorted(found, key=lambda b: b.name)
+        return sorted((b for b in found if b.visible_to(viewer)), key=lambda b: b.name)
 
-    def base(self, name: str) -> BaseInfo:
-        """The base called name (InputError when there is none)."""
-        for info in self.bases():
+    def base(self, name: str, viewer: str | None = None) -> BaseInfo:
+        """The base called name (InputError when there is none, or the viewer may not see it)."""
+        for info in self.bases(viewer):
             if info.name == name:
                 return info
         raise InputError("kb.error.no_base", name=name)
@@ -149,15 +163,17 @@ class KBStore:
         return self.client.get_collection(self.base(name).collection, embedding_function=None)
 
     def create_base(self, name: str, *, embedder: str, chunk_size: int = 800, overlap: int = 120,
-                    building: bool = False) -> BaseInfo:
-        """A new empty base; its embedding model is fixed from now on."""
+                    building: bool = False, owner: str = "", shared: bool = True) -> BaseInfo:
+        """A new empty base; its embedding model is fixed from now on. With an owner and shared=False it is
+        private: only that owner sees it."""
         name = (name or "").strip()
         if not name or len(name) > 80:
             raise InputError("kb.error.bad_name")
         if not building and any(b.name == name for b in self.bases()):
             raise InputError("kb.error.base_exists", name=name)
         meta = {"kb_name": name, "embedder": embedder, "chunk_size": int(chunk_size), "overlap": int(overlap),
-                "created_at": time.time(), "building": bool(building)}
+                "created_at": time.time(), "building": bool(building), "owner": owner or "",
+                "shared": bool(shared) or not owner}
         collection = self.client.create_collection(
             COLLECTION_PREFIX + uuid.uuid4().hex, metadata=meta, embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}})
@@ -176,6 +192,14 @@ class KBStore:
         meta.pop("hnsw:space", None)
         new.modify(metadata=meta)
         self.client.delete_collection(old)
+
+    def set_shared(self, name: str, shared: bool) -> None:
+        """Share a base with everyone, or make it private to its owner again."""
+        col = self.collection(name)
+        meta = dict(col.metadata or {})
+        meta["shared"] = bool(shared) or not meta.get("owner")
+        meta.pop("hnsw:space", None)
+        col.modify(metadata=meta)
 
     def drop_collection(self, collection: str) -> None:
         """Remove an unfinished collection (a failed rebuild)."""

@@ -1,6 +1,7 @@
 """Model providers, registered by name in one registry."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 from services.errors import AppError
@@ -49,15 +50,26 @@ def model_info(conn: Connection) -> ModelInfo:
 
 
 _loaded = False
+_loading = threading.Lock()
+_loader: list[int] = []   # the thread importing the built-in providers right now
 
 
 def _load_builtin() -> None:
+    # Another session's thread waits here until the registry is complete: setting the flag before the imports
+    # finished let a concurrent first page see an empty registry ("Unknown provider 'local'. Choices: ").
     global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    # Imported here so that importing the registry stays cheap; each module registers itself.
-    from services.providers import dashscope_provider, local, openai_compatible, replay  # noqa: F401
+    if _loaded or _loader == [threading.get_ident()]:
+        return  # done, or called again by the imports below in the loading thread itself
+    with _loading:
+        if _loaded:
+            return
+        _loader.append(threading.get_ident())
+        try:
+            # Imported here so that importing the registry stays cheap; each module registers itself.
+            from services.providers import dashscope_provider, local, openai_compatible, replay  # noqa: F401
+            _loaded = True
+        finally:
+            _loader.clear()
 
 
 __all__ = ["Capabilities", "Connection", "ModelInfo", "Provider", "register", "get_provider", "all_providers",
