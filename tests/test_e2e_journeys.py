@@ -86,6 +86,7 @@ def page(browser_page, request):
     if request.session.testsfailed > failed_before:
         ARTIFACTS.mkdir(exist_ok=True)
         browser_page.screenshot(path=str(ARTIFACTS / f"e2e-failed-{request.node.name}.png"), full_page=True)
+        (ARTIFACTS / f"e2e-failed-{request.node.name}.html").write_text(browser_page.content(), encoding="utf-8")
 
 
 # ---------------------------------------------------------------- helpers
@@ -99,7 +100,8 @@ def open_page(page, app: App, path: str = "") -> None:
 
 
 def main(page):
-    return page.get_by_test_id("stMain")
+    """The page's own area (not the sidebar); pages with a chat input have no "stMain" wrapper."""
+    return page.get_by_test_id("stMainBlockContainer")
 
 
 def upload(scope, path: Path) -> None:
@@ -111,8 +113,15 @@ def upload(scope, path: Path) -> None:
     files.nth(before).wait_for()
 
 
+def settle(page) -> None:
+    """Wait until the app has finished its run: no running indicator and no stale (greyed) elements left."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                           " && !document.querySelector('[data-stale=\"true\"]')")
+
+
 def download(page, label: str, folder: Path) -> Path:
     """Press a download button and keep the file the browser received."""
+    settle(page)
     button = page.get_by_test_id("stDownloadButton").filter(has_text=label).locator("button")
     with page.expect_download() as info:
         button.click()
@@ -214,3 +223,198 @@ def test_financial_report_journey(app, page, tmp_path):
     assert saved[0]["fields"]["total_liabilities"]["value"] == 2_000_000.0
     assert app.requests(), "the model cross-check never reached the replay provider"
     finish(page, "financials")
+
+
+# ---------------------------------------------------------------- chat
+
+def test_chat_journey(app, page, tmp_path):
+    """Attach a file, ask about it, see the answer, export the conversation as JSON and Markdown."""
+    seen = app.script("chat", [{"content": "根据附件，押金为 **8,000 元**，租期届满后七日内退还。",
+                                "usage": {"input_tokens": 120, "output_tokens": 20}}])
+    notice = tmp_path / "租约摘要.txt"
+    notice.write_text("租约摘要\n押金人民币捌仟元（8,000 元），租期届满后七日内退还。\n", encoding="utf-8")
+    open_page(page, app)   # chat is the default page, at "/"
+    body = main(page)
+    body.get_by_text(T("chat.attach")).first.click()
+    upload(body, notice)
+    body.get_by_text(T("chat.attached", name=notice.name, tokens=0).split("（")[0]).wait_for()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill("押金是多少，什么时候退？")
+    box.press("Enter")
+    answer = page.get_by_test_id("stChatMessage").filter(has_text="七日内退还").last
+    answer.wait_for()
+    assert "8,000 元" in answer.inner_text()
+    page.get_by_test_id("stChatMessage").filter(has_text="押金是多少").first.wait_for()
+
+    # The attached file's text went to the model with the question.
+    sent = app.requests()[seen:]
+    assert len(sent) == 1
+    user_turn = sent[0]["messages"][-1]["content"]
+    assert "押金人民币捌仟元" in user_turn and "押金是多少，什么时候退？" in user_turn
+
+    body.get_by_role("button", name=T("chat.export_json")).wait_for()
+    exported = json.loads(download(page, T("chat.export_json"), tmp_path).read_text(encoding="utf-8"))
+    question, reply = exported["messages"][0], exported["messages"][-1]
+    assert question["role"] == "user" and question["content"] == "押金是多少，什么时候退？"
+    assert [a["name"] for a in question["attachments"]] == [notice.name]
+    assert reply["role"] == "assistant" and "8,000 元" in reply["content"] and reply["status"] == "ok"
+    markdown = download(page, T("chat.export_md"), tmp_path).read_text(encoding="utf-8")
+    assert "押金是多少，什么时候退？" in markdown and "七日内退还" in markdown and notice.name in markdown
+    finish(page, "chat")
+
+
+# ---------------------------------------------------------------- knowledge base
+
+def test_knowledge_base_journey(app, page, tmp_path):
+    """Create a base, add a PDF, ask, see the cited page, download the answer."""
+    seen = app.script("kb", ["押金在租期届满、承租方结清费用后七日内退还[1]。"])
+    lease = make_pdf(tmp_path / "租赁合同.pdf", ["封面\n房屋租赁合同", KB_LEASE, "第三章 维修\n房屋维修由出租方负责。"])
+    base_name = f"合同库-{uuid.uuid4().hex[:6]}"
+    open_page(page, app, "knowledge_base")
+    body = main(page)
+    body.get_by_label(T("kb.create.name")).fill(base_name)
+    body.get_by_role("button", name=T("kb.create.button")).click()
+    selected = body.get_by_test_id("stSelectbox").filter(has_text=T("kb.select")).locator("input")
+    expect(selected).to_have_value(base_name, timeout=60_000)
+
+    body.get_by_role("tab", name=T("kb.files.tab")).click()
+    upload(body, lease)
+    body.get_by_role("button", name=T("kb.upload.button")).click()
+    body.get_by_text(T("kb.files.chunks", file=lease.name)).wait_for()
+    files = grid_rows(body)
+    assert files[1][:2] == [lease.name, "3"], files   # file name, pages
+
+    body.get_by_role("tab", name=T("kb.ask.header")).click()
+    body.get_by_label(T("kb.ask.input")).fill("押金什么时候退还？")
+    body.get_by_role("button", name=T("kb.ask.button")).click()
+    source = body.get_by_text(T("kb.ask.source", n=1, file=lease.name, page=2))
+    source.wait_for()
+    assert body.get_by_text("七日内退还[1]").count() >= 1
+    source.click()
+    body.get_by_test_id("stExpanderDetails").filter(has_text="七日内退还").first.wait_for()
+
+    sent = app.requests()[seen:]
+    assert len(sent) == 1 and "七日内退还" in json.dumps(sent[0]["messages"], ensure_ascii=False)
+    answer = download(page, T("kb.ask.download"), tmp_path).read_text(encoding="utf-8")
+    assert answer.startswith("## 押金什么时候退还？")
+    assert f"- [1] {lease.name}, p.2:" in answer and "七日内退还" in answer
+    finish(page, "knowledge-base")
+
+
+# ---------------------------------------------------------------- ChatBI
+
+SALES_CSV = ("日期,城市,销售额,备注\n"
+             "2023-01-05,北京,\"1,200\",\"=HYPERLINK(\"\"http://evil.example\"\",\"\"点我\"\")\"\n"
+             "2023-02-11,上海,800,正常\n"
+             "2023-03-02,北京,300,@SUM(A1:A2)\n")
+
+
+def test_chatbi_journey(app, page, tmp_path):
+    """Upload a CSV with formula cells, ask, see the table and summary, download CSV and Excel safely."""
+    seen = app.script("chatbi", ['```sql\nSELECT "城市", "销售额", "备注" FROM "销售" ORDER BY "销售额" DESC\n```',
+                                 "北京 1 月销售额最高，为 1,200。"])
+    sales = tmp_path / "销售.csv"
+    sales.write_text(SALES_CSV, encoding="utf-8")
+    open_page(page, app, "chatbi")
+    body = main(page)
+    upload(body, sales)
+    body.get_by_test_id("stExpander").filter(has_text="销售").first.wait_for()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill("按销售额列出每一笔")
+    box.press("Enter")
+    body.get_by_text("北京 1 月销售额最高，为 1,200。").wait_for()
+    body.get_by_role("button", name=T("bi.download_csv")).wait_for()
+    result = [r for r in grid_rows(body) if r and r[0] in ("城市", "北京", "上海")]
+    assert result[:4] == [["城市", "销售额", "备注"], ["北京", "1200", '=HYPERLINK("http://evil.example","点我")'],
+                          ["上海", "800", "正常"], ["北京", "300", "@SUM(A1:A2)"]], result
+    assert len(app.requests()[seen:]) == 2
+
+    rows = read_csv(download(page, T("bi.download_csv"), tmp_path))
+    assert rows[0] == ["城市", "销售额", "备注"]
+    assert rows[1] == ["北京", "1200", "'=HYPERLINK(\"http://evil.example\",\"点我\")"]
+    assert rows[3] == ["北京", "300", "'@SUM(A1:A2)"]
+
+    from openpyxl import load_workbook
+    sheet = load_workbook(download(page, T("bi.download_xlsx"), tmp_path)).active
+    cells = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert cells[1][:2] == ["北京", 1200]
+    assert all(c.data_type == "s" for c in sheet["C"][1:]), [c.data_type for c in sheet["C"]]
+    assert cells[1][2] == "'=HYPERLINK(\"http://evil.example\",\"点我\")" and cells[3][2] == "'@SUM(A1:A2)"
+    finish(page, "chatbi")
+
+
+# ---------------------------------------------------------------- contract analyzer
+
+CONTRACT_RESULTS = [
+    {"clause_id": "第一条", "favours": "balanced", "risk": "low", "reason": "房屋基本信息", "suggestion": ""},
+    {"clause_id": "第二条", "favours": "lessor", "risk": "high", "reason": "滞纳金每日2%过高",
+     "suggestion": "改为每日万分之五"},
+    {"clause_id": "第三条", "favours": "lessor", "risk": "high", "reason": "出租方可随时进入",
+     "suggestion": "提前24小时书面通知"},
+]
+
+
+def test_contract_journey(app, page, tmp_path):
+    """Upload a Word contract, review it with the model, see the risky clauses, download Word and JSON."""
+    from docx import Document
+    seen = app.script("contract", [json.dumps({"results": CONTRACT_RESULTS}, ensure_ascii=False)])
+    lease = tmp_path / "租赁合同.docx"
+    doc = Document()
+    for line in SHORT_LEASE.split("\n"):
+        doc.add_paragraph(line)
+    doc.save(str(lease))
+    open_page(page, app, "contracts")
+    body = main(page)
+    upload(body, lease)
+    body.get_by_role("button", name=T("contract.analyse")).click()
+    body.get_by_text(T("contract.model_used", model="replay/replay")).wait_for()
+    body.get_by_test_id("stMetricValue").nth(3).wait_for()
+    metrics = body.get_by_test_id("stMetricValue").all_inner_texts()
+    assert metrics[:3] == ["2", "0", "1"], metrics   # high, medium, low
+    body.get_by_text("第二条 租金 · 高").wait_for()
+    assert len(app.requests()[seen:]) == 1
+
+    body.get_by_role("tab", name=T("contract.tab.export")).click()
+    word = docx_text(download(page, T("contract.download.docx"), tmp_path))
+    assert "第二条" in word and "滞纳金每日2%过高" in word and "改为每日万分之五" in word
+    data = json.loads(download(page, T("contract.download.json"), tmp_path).read_text(encoding="utf-8"))
+    risks = {c["id"]: c["risk"] for c in data["clauses"]}
+    assert risks == {"第一条": "low", "第二条": "high", "第三条": "high"}, risks
+    assert data["file"] == lease.name
+    finish(page, "contracts")
+
+
+# ---------------------------------------------------------------- meeting minutes (and the English UI)
+
+def test_minutes_journey_and_english_ui(app, page, tmp_path):
+    """Upload a transcript, write the minutes, see the action items, download CSV and Word; then switch to English
+    and the minutes stay, with English headings and an English CSV."""
+    seen = app.script("minutes", [json.dumps(MINUTES_REPLY, ensure_ascii=False)])
+    transcript = tmp_path / "发布会议.txt"
+    transcript.write_text(MEETING, encoding="utf-8")
+    open_page(page, app, "minutes")
+    body = main(page)
+    upload(body, transcript)
+    body.get_by_role("button", name=T("minutes.page.generate")).click()
+    body.get_by_role("heading", name="发布计划会").wait_for()
+    body.get_by_text(T("minutes.page.flagged", count=1).lstrip("⚠ ")).wait_for()   # the ⚠ becomes the icon
+    body.get_by_text("下周三发布新版本").first.wait_for()
+    actions = [r for r in grid_rows(body) if r and r[0] in ("完成登录模块的测试", "=cmd|' /C calc'!A0")]
+    assert actions and actions[0][:3] == ["完成登录模块的测试", "李四", "周五"], actions
+    assert len(app.requests()[seen:]) == 1
+
+    rows = read_csv(download(page, T("minutes.page.download_csv"), tmp_path))
+    assert rows[0][:3] == ["task", "owner", "due"]   # fixed machine-readable header in every language
+    assert ["完成登录模块的测试", "李四", "周五"] == rows[1][:3]
+    assert rows[2][0] == "'=cmd|' /C calc'!A0"   # a formula from the model stays text
+    word = docx_text(download(page, T("minutes.page.download_docx"), tmp_path))
+    assert "发布计划会" in word and "下周三发布新版本" in word and "完成登录模块的测试" in word
+
+    page.get_by_test_id("stSidebar").get_by_role("radiogroup").get_by_text("English").click()
+    body.get_by_role("heading", name=T("minutes.h.actions", "en")).wait_for()
+    body.get_by_role("heading", name="Meeting minutes").wait_for()
+    body.get_by_role("heading", name="发布计划会").wait_for()   # the minutes survived the switch
+    assert page.get_by_test_id("stSidebar").get_by_text("对话").count() == 0
+    markdown = download(page, T("minutes.page.download_md", "en"), tmp_path).read_text(encoding="utf-8")
+    assert "## Action items" in markdown and "## Decisions" in markdown and "完成登录模块的测试" in markdown
+    finish(page, "minutes")
