@@ -23,7 +23,8 @@ if current_key:
 elif provider.key_env:
     st.caption(t("settings.no_key"))
 
-with st.form(f"settings.form.{name}"):
+# Cleared after each press so a typed key never stays in the page source; the caption shows it masked.
+with st.form(f"settings.form.{name}", clear_on_submit=True):
     typed_key = st.text_input(t("settings.api_key", env_var=provider.key_env or "-"), type="password",
                               disabled=not provider.key_env)
     base_url = st.text_input(t("settings.base_url"), value=session.typed_base_urls().get(name) or provider.default_base_url or "")
