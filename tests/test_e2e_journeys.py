@@ -27,6 +27,7 @@ from services.financials import messages as _fin_texts  # noqa: F401
 from services.kb import messages as _kb_texts  # noqa: F401
 from services.minutes import messages as _minutes_texts  # noqa: F401
 from services.chatbi import messages as _bi_texts  # noqa: F401
+from services import settings as _settings_texts  # noqa: F401
 from tests.browser import ARTIFACTS, browser_page, running_app  # noqa: F401 - fixtures
 from tests.stubs import openai_stub
 from tests.test_contract_page import LEASE as SHORT_LEASE
@@ -418,3 +419,102 @@ def test_minutes_journey_and_english_ui(app, page, tmp_path):
     markdown = download(page, T("minutes.page.download_md", "en"), tmp_path).read_text(encoding="utf-8")
     assert "## Action items" in markdown and "## Decisions" in markdown and "完成登录模块的测试" in markdown
     finish(page, "minutes")
+
+
+# ---------------------------------------------------------------- settings (then chat on the provider set up there)
+
+def test_settings_journey(app, page, tmp_path):
+    """Set up an OpenAI-compatible endpoint with a key, test it, use it; chat then answers through it, and the key
+    shows only masked: never in the page, the export or anywhere the browser received."""
+    from tests.stubs import Reply
+    secret = "sk-e2e-Zq81-7Hd2-never-shown"
+    with openai_stub() as stub:
+        stub.api_key = secret
+        stub.replies = [Reply(text="OK"), Reply(text="这是兼容接口的回答：季度营收 1,234 万元。")]
+        open_page(page, app, "settings")
+        body = main(page)
+        choose(body, T("settings.provider"), "OpenAI-compatible")
+        body.get_by_label(T("settings.api_key", env_var="OPENAI_COMPATIBLE_API_KEY")).fill(secret)
+        body.get_by_label(T("settings.base_url")).fill(f"http://127.0.0.1:{stub.port}/v1")
+        body.get_by_label(T("settings.model")).fill("stub-model")
+        body.get_by_role("button", name=T("settings.test")).click()
+        body.get_by_text(T("settings.test_ok", model="stub-model", reply="OK")).wait_for()
+        body.get_by_role("button", name=T("settings.apply")).click()
+        body.get_by_text(T("settings.saved", provider="OpenAI-compatible")).wait_for()
+        sidebar = page.get_by_test_id("stSidebar")
+        expect(sidebar.get_by_test_id("stSelectbox").first.locator("input")).to_have_value("OpenAI-compatible",
+                                                                                          timeout=60_000)
+        from services.keys import mask
+        body.get_by_text(T("settings.current_key", masked=mask(secret), source=T("settings.source.session"))).wait_for()
+        settle(page)
+        finish(page, "settings")
+        assert secret not in page.content()
+
+        # The same browser session goes on to chat (through the menu, not a new page load).
+        sidebar.get_by_role("link", name=T("page.chat")).click()
+        box = page.get_by_test_id("stChatInputTextArea")
+        box.fill("上季度营收多少？")
+        box.press("Enter")
+        page.get_by_test_id("stChatMessage").filter(has_text="季度营收 1,234 万元").last.wait_for()
+        exported = download(page, T("chat.export_json"), tmp_path).read_text(encoding="utf-8")
+        assert "季度营收 1,234 万元" in exported and secret not in exported
+        assert json.loads(exported)["messages"][-1]["provider"] == "openai-compatible"
+        chat_posts = [r for r in stub.requests if r["path"].endswith("/chat/completions")]
+        assert len(chat_posts) == 2 and all(r["headers"]["authorization"] == f"Bearer {secret}" for r in chat_posts)
+        assert chat_posts[1]["body"]["messages"][-1]["content"] == "上季度营收多少？"
+        assert secret not in page.content()
+        finish(page, "settings-then-chat")
+    assert secret not in (app.folder / "streamlit.log").read_text(errors="replace")
+
+
+# ---------------------------------------------------------------- the real documents in ../shared/data
+
+def test_real_annual_report_journey(app, page, tmp_path, shared_data):
+    """四方科技 2019 annual report (156 pages): the seven figures on screen and in the CSV match the hand-read ones."""
+    report = shared_data / "reports" / "cn" / "sifang_603339_2019_annual_report.pdf"
+    expected = json.loads(report.with_name("sifang_603339_2019_annual_report.expected.json").read_text("utf-8"))
+    seen = app.script("real-financials", [])   # tables only: no model call
+    open_page(page, app, "financials")
+    body = main(page)
+    upload(body, report)
+    body.get_by_role("button", name=T("fin.run")).click()
+    body.get_by_role("button", name=T("fin.download_csv")).wait_for(timeout=180_000)
+    from services.financials.messages import field_name
+    shown = {r[0]: r[1:] for r in grid_rows(body) if r}
+    for key, want in expected["fields"].items():
+        value, page_number = shown[field_name(key, "zh")][:2]
+        assert float(value) == pytest.approx(want["value"]) and int(page_number) == want["page"], (key, value)
+    rows = read_csv(download(page, T("fin.download_csv"), tmp_path))
+    col = {name: i for i, name in enumerate(rows[0])}
+    in_csv = {r[col[T("fin.col.field")]]: r for r in rows[1:]}
+    for key, want in expected["fields"].items():
+        row = in_csv[field_name(key, "zh")]
+        assert float(row[col[T("fin.col.value")]]) == pytest.approx(want["value"])
+        assert int(float(row[col[T("fin.col.page")]])) == want["page"]
+    assert len(app.requests()) == seen   # the model was not asked
+    finish(page, "financials-real")
+
+
+def test_real_lease_contract_journey(app, page, tmp_path, shared_data):
+    """A real Chinese lease, rules only: every clause a tenant-side lawyer marked high risk is high on screen and in
+    the JSON export."""
+    lease = shared_data / "contracts" / "zh" / "lease_sample_01.txt"
+    expected = json.loads(lease.with_name("lease_sample_01.expected.json").read_text("utf-8"))
+    high = [c["id"] for c in expected["clauses"] if c["risk_for_lessee"] == "high"]
+    app.script("real-contract", [])
+    open_page(page, app, "contracts")
+    body = main(page)
+    upload(body, lease)
+    body.get_by_text(T("contract.use_model")).click()   # off: rules only
+    body.get_by_role("button", name=T("contract.analyse")).click()
+    body.get_by_text(T("contract.rules_only")[:10]).wait_for()
+    body.get_by_test_id("stMetricValue").nth(3).wait_for()
+    assert int(body.get_by_test_id("stMetricValue").first.inner_text()) >= len(high)
+    for clause in high:
+        body.get_by_test_id("stExpander").filter(has_text=f"{clause} ").filter(has_text=T("contract.risk.high")).first.wait_for()
+    body.get_by_role("tab", name=T("contract.tab.export")).click()
+    data = json.loads(download(page, T("contract.download.json"), tmp_path).read_text(encoding="utf-8"))
+    risks = {c["id"]: c["risk"] for c in data["clauses"]}
+    assert {c: risks.get(c) for c in high} == {c: "high" for c in high}
+    assert data["file"] == lease.name and data["summary"]["model"] == ""
+    finish(page, "contracts-real")
