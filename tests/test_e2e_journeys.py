@@ -134,6 +134,7 @@ def download(page, label: str, folder: Path) -> Path:
 
 def finish(page, name: str) -> None:
     """Screenshot for people to look at, and no traceback anywhere on the page."""
+    settle(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"e2e-{name}.png"), full_page=True)
     exceptions = page.get_by_test_id("stException")
