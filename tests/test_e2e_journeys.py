@@ -123,7 +123,9 @@ def settle(page) -> None:
 def download(page, label: str, folder: Path) -> Path:
     """Press a download button and keep the file the browser received."""
     settle(page)
-    button = page.get_by_test_id("stDownloadButton").filter(has_text=label).locator("button")
+    # A download may rerun the page; a run that starts just after settle() briefly shows the old (stale) copy too.
+    button = page.locator('[data-testid="stElementContainer"]:not([data-stale="true"]) [data-testid="stDownloadButton"]'
+                          ).filter(has_text=label).locator("button").last
     with page.expect_download() as info:
         button.click()
     got = info.value
@@ -153,6 +155,7 @@ def choose(scope, label: str, option: str) -> None:
     """Pick an option in a Streamlit selectbox."""
     scope.get_by_test_id("stSelectbox").filter(has_text=label).locator("input").click()
     scope.page.get_by_role("option", name=option, exact=True).click()
+    settle(scope.page)
 
 
 def read_csv(path: Path) -> list[list[str]]:
@@ -435,7 +438,10 @@ def test_settings_journey(app, page, tmp_path):
         open_page(page, app, "settings")
         body = main(page)
         choose(body, T("settings.provider"), "OpenAI-compatible")
-        body.get_by_label(T("settings.api_key", env_var="OPENAI_COMPATIBLE_API_KEY")).fill(secret)
+        key_field = body.get_by_label(T("settings.api_key", env_var="OPENAI_COMPATIBLE_API_KEY"))
+        key_field.wait_for()
+        settle(page)   # the previous provider's form is gone
+        key_field.fill(secret)
         body.get_by_label(T("settings.base_url")).fill(f"http://127.0.0.1:{stub.port}/v1")
         body.get_by_label(T("settings.model")).fill("stub-model")
         body.get_by_role("button", name=T("settings.test")).click()
