@@ -112,6 +112,7 @@ def upload(scope, path: Path) -> None:
     before = files.count()
     uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
     files.nth(before).wait_for()
+    settle(scope.page)   # the rerun the upload starts is over before the next click
 
 
 def settle(page) -> None:
