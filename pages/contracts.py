@@ -132,10 +132,11 @@ if report is not None:
     with tab_export:
         base = re.sub(r"\.\w+$", "", report.file) or "contract"
         st.download_button(t("contract.download.md"), to_markdown(report, L), file_name=f"{base}-review.md",
-                           mime="text/markdown", key="contract.dl_md")
+                           mime="text/markdown", key="contract.dl_md", on_click="ignore")
         st.download_button(t("contract.download.docx"), to_docx(report, L), file_name=f"{base}-review.docx",
                            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                           key="contract.dl_docx")
+                           key="contract.dl_docx", on_click="ignore")
         st.download_button(t("contract.download.json"),
                            json.dumps(report.to_json(), ensure_ascii=False, indent=2),
-                           file_name=f"{base}-review.json", mime="application/json", key="contract.dl_json")
+                           file_name=f"{base}-review.json", mime="application/json", key="contract.dl_json",
+                           on_click="ignore")

@@ -21,8 +21,22 @@ MODELS = "settings.models"
 TIMEOUT_ENV = "ASSISTANT_MODEL_TIMEOUT_S"
 
 
+def through_router() -> None:
+    """Make sure pages run inside app.py's st.navigation, also when the server's first visitor opens a page link.
+
+    Streamlit treats an app with a pages/ folder as an old-style multipage app until st.navigation has been called
+    once in the process; a first visit to e.g. /financials then ran pages/financials.py alone (no sidebar, no
+    language or model choice) and kept the whole server in that mode. Leave it and run again through the router.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def lang() -> str:
     """The UI language of this session: "zh" (default) or "en"."""
+    through_router()
     return st.session_state.setdefault("app.lang", i18n.DEFAULT_LANG)
 
 
