@@ -1,6 +1,7 @@
 """Model providers, registered by name in one registry."""
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 
 from services.errors import AppError
@@ -49,15 +50,26 @@ def model_info(conn: Connection) -> ModelInfo:
 
 
 _loaded = False
+_loading = False
+_load_lock = threading.RLock()
 
 
 def _load_builtin() -> None:
-    global _loaded
+    global _loaded, _loading
     if _loaded:
         return
-    _loaded = True
-    # Imported here so that importing the registry stays cheap; each module registers itself.
-    from services.providers import dashscope_provider, local, openai_compatible, replay  # noqa: F401
+    # Several browser sessions start at once: the others wait here until every provider is registered (they saw
+    # an empty registry, "Unknown provider 'local'", when the flag was set before the imports finished).
+    with _load_lock:
+        if _loaded or _loading:
+            return  # _loading: re-entered by a provider module while this thread imports it
+        _loading = True
+        try:
+            # Imported here so that importing the registry stays cheap; each module registers itself.
+            from services.providers import dashscope_provider, local, openai_compatible, replay  # noqa: F401
+            _loaded = True
+        finally:
+            _loading = False
 
 
 __all__ = ["Capabilities", "Connection", "ModelInfo", "Provider", "register", "get_provider", "all_providers",
