@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import secrets
 import tempfile
 import threading
@@ -54,6 +55,7 @@ class SessionStats:
     token: str
     steps: dict = field(default_factory=lambda: {"chat": 0, "chatbi": 0, "kb": 0})
     chat_waits: list = field(default_factory=list)    # seconds from Enter to the finished answer
+    chat_ttft: list = field(default_factory=list)     # the server's time to first token (queue + prompt), seconds
     kb_waits: list = field(default_factory=list)      # seconds from "ask" to the finished, cited answer
     bi_waits: list = field(default_factory=list)      # seconds from the typed SQL to the table and summary
     errors: list = field(default_factory=list)        # {"step", "kind", "detail", "at_s"}
@@ -221,6 +223,10 @@ class Session:
         # The numbers line ("… tokens/秒") is drawn under the answer once it is complete and saved.
         await messages.nth(1).filter(has_text="tokens").wait_for(timeout=self.answer_timeout_ms)
         self.stats.chat_waits.append(round(time.monotonic() - started, 2))
+        # The server's own numbers: time to first token includes the wait for the model (the FIFO queue).
+        numbers = re.search(r"首字 ([0-9.]+) 秒", await messages.nth(1).inner_text())
+        if numbers:
+            self.stats.chat_ttft.append(float(numbers.group(1)))
         await messages.nth(0).filter(has_text=f"{token}-{self.loop}").wait_for()
         self.stats.steps["chat"] += 1
 
@@ -367,6 +373,7 @@ def summarize(stats: list[SessionStats], *, sessions: int, seconds: float, wall_
                    "last_minute_min_max_mb": [min(last_minute), max(last_minute)] if last_minute else None,
                    "samples": len(mem)},
         "chat_answer_waits": wait_summary(all_chat),
+        "chat_time_to_first_token": wait_summary([w for s in stats for w in s.chat_ttft]),
         "kb_answer_waits": wait_summary([w for s in stats for w in s.kb_waits]),
         "chatbi_answer_waits": wait_summary([w for s in stats for w in s.bi_waits]),
         "per_session_chat_wait_median_s": [percentile(s.chat_waits, 0.5) for s in stats],
@@ -393,6 +400,8 @@ def summary_text(r: dict, command: str) -> str:
         f"server RSS (process + children): start {r['memory']['start_mb']} MB, peak {r['memory']['peak_mb']} MB, "
         f"end {r['memory']['end_mb']} MB, last minute {r['memory']['last_minute_min_max_mb']} MB",
         f"chat answer waits: n={c['count']} p50 {c['p50_s']} s, p95 {c['p95_s']} s, max {c['max_s']} s",
+        f"chat time to first token (server, includes the model queue): p50 {r['chat_time_to_first_token']['p50_s']} s, "
+        f"max {r['chat_time_to_first_token']['max_s']} s",
         f"kb answer waits: n={k['count']} p50 {k['p50_s']} s, p95 {k['p95_s']} s, max {k['max_s']} s",
         f"chatbi answer waits: n={b['count']} p50 {b['p50_s']} s, p95 {b['p95_s']} s, max {b['max_s']} s",
         f"all model answer waits: n={m['count']} p50 {m['p50_s']} s, p95 {m['p95_s']} s, max {m['max_s']} s",
@@ -414,6 +423,7 @@ def run(sessions: int = 20, minutes: float = 5.0, *, max_tokens: int = 32, answe
         os.environ.pop(var, None)
     out = out or OUT / time.strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
+    load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="load-") as tmp:
         tmp_path = Path(tmp)
         with running_app(tmp_path, {"ASSISTANT_LOCAL_MAX_TOKENS": str(max_tokens)}) as url:
@@ -425,14 +435,17 @@ def run(sessions: int = 20, minutes: float = 5.0, *, max_tokens: int = 32, answe
     (out / "streamlit.log").write_text(server_log)
     results = summarize(done["stats"], sessions=sessions, seconds=minutes * 60, wall_s=done["wall_s"],
                         memory=memory, server_log=server_log, max_tokens=max_tokens)
-    results["per_session"] = [{"index": s.index, "steps": s.steps, "chat_waits": s.chat_waits,
+    results["machine"] = {"cpus": os.cpu_count(), "loadavg_before": load_before,
+                          "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
+    results["per_session"] = [{"index": s.index, "steps": s.steps, "chat_waits": s.chat_waits, "chat_ttft": s.chat_ttft,
                                "kb_waits": s.kb_waits, "bi_waits": s.bi_waits, "errors": len(s.errors),
                                "leaks": len(s.leaks), "own_token_seen": s.own_token_seen}
                               for s in done["stats"]]
     command = (f"PYTHONPATH=. .venv/bin/python -m bench.load_sessions --sessions {sessions} --minutes {minutes:g}"
                f" --max-tokens {max_tokens}")
     (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
-    (out / "summary.txt").write_text(summary_text(results, command))
+    (out / "summary.txt").write_text(summary_text(results, command)
+                                     + f"machine: {results['machine']}\n")
     results["out"] = str(out)
     return results
 
