@@ -136,6 +136,16 @@ def wait_summary(values: list[float]) -> dict:
             "max_s": round(max(values), 2) if values else None}
 
 
+async def appears(locator, timeout_ms: float, every_s: float = 1.5) -> None:
+    """Wait for a locator by asking once every few seconds: twenty pages polling on every animation frame
+    (Playwright's wait_for) took as much CPU as the server and its model."""
+    end = time.monotonic() + timeout_ms / 1000
+    while not await locator.count():
+        if time.monotonic() > end:
+            raise TimeoutError(f"Timeout {timeout_ms:.0f}ms exceeded waiting for {locator}")
+        await asyncio.sleep(every_s)
+
+
 class Session:
     """One browser context driving the three pages in a loop."""
 
@@ -146,12 +156,14 @@ class Session:
         self.shots = shots
         self.others = [t for t in tokens if t != stats.token]
         self.loop = 0
+        self.current: tuple[str, float] | None = None   # the step under way and when it started
         self.kb_base: str | None = None
         self.page = None
 
     # -------------------------------------------------------------------------------------------- set-up
     async def open(self) -> None:
-        context = await self.browser.new_context(viewport={"width": 1300, "height": 900}, locale="zh-CN")
+        context = await self.browser.new_context(viewport={"width": 1300, "height": 900}, locale="zh-CN",
+                                                 reduced_motion="reduce")
 
         async def loopback_only(route):
             req = route.request.url
@@ -221,7 +233,7 @@ class Session:
         started = time.monotonic()
         await box.press("Enter")
         # The numbers line ("… tokens/秒") is drawn under the answer once it is complete and saved.
-        await messages.nth(1).filter(has_text="tokens").wait_for(timeout=self.answer_timeout_ms)
+        await appears(messages.nth(1).filter(has_text="tokens"), self.answer_timeout_ms)
         self.stats.chat_waits.append(round(time.monotonic() - started, 2))
         # The server's own numbers: time to first token includes the wait for the model (the FIFO queue).
         numbers = re.search(r"首字 ([0-9.]+) 秒", await messages.nth(1).inner_text())
@@ -250,7 +262,7 @@ class Session:
         started = time.monotonic()
         await box.press("Enter")
         answer = page.get_by_test_id("stChatMessage").filter(has_text="结论")
-        await answer.first.wait_for(timeout=self.answer_timeout_ms)
+        await appears(answer, self.answer_timeout_ms)
         self.stats.bi_waits.append(round(time.monotonic() - started, 2))
         self.stats.steps["chatbi"] += 1
 
@@ -289,7 +301,7 @@ class Session:
         await page.get_by_label("输入问题").fill(question)
         started = time.monotonic()
         await page.get_by_role("button", name="提问").click()
-        await page.locator("strong", has_text=f"（第 {n} 次）").first.wait_for(timeout=self.answer_timeout_ms)
+        await appears(page.locator("strong", has_text=f"（第 {n} 次）"), self.answer_timeout_ms)
         await page.get_by_role("button", name="下载答案（Markdown）").wait_for()
         self.stats.kb_waits.append(round(time.monotonic() - started, 2))
         self.stats.steps["kb"] += 1
@@ -303,16 +315,18 @@ class Session:
             for name, step in order:
                 if self.loop >= min_loops and time.monotonic() >= deadline:
                     break
+                self.current = (name, time.monotonic())
                 try:
                     await step()
                     await self.check(name)
                 except Exception as exc:  # noqa: BLE001 - a failed step is counted, and the session goes on
                     await self.failed(name, exc)
+                self.current = None
             self.loop += 1
 
 
 async def run_sessions(url: str, sessions: int, seconds: float, work: Path, answer_timeout_s: float, *,
-                       stagger: bool = True, min_loops: int = 0) -> dict:
+                       stagger: bool = True, min_loops: int = 0, drain_s: float = 300) -> dict:
     from playwright.async_api import async_playwright
 
     tokens = [f"LT{i:02d}{secrets.token_hex(4).upper()}" for i in range(sessions)]
@@ -341,12 +355,22 @@ async def run_sessions(url: str, sessions: int, seconds: float, work: Path, answ
                     driver.stats.errors.append({"step": "open", "kind": type(result).__name__,
                                                 "detail": str(result).splitlines()[0][:300], "at_s": driver.at()})
             deadline = time.monotonic() + seconds
-            await asyncio.gather(*(d.run(deadline, stagger=stagger, min_loops=min_loops) for d in drivers
-                                   if d.page is not None))
+            # A step started before the deadline may finish within drain_s; one still waiting then is reported
+            # as unfinished (the model queue was that deep), not as an error.
+            tasks = [asyncio.create_task(d.run(deadline, stagger=stagger, min_loops=min_loops))
+                     for d in drivers if d.page is not None]
+            pending = set()
+            if tasks:
+                _, pending = await asyncio.wait(tasks, timeout=None if min_loops else seconds + drain_s)
+            unfinished = [{"session": d.stats.index, "step": d.current[0],
+                           "waited_s": round(time.monotonic() - d.current[1], 1)} for d in drivers if d.current]
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
             wall = time.monotonic() - run_start
         finally:
             await browser.close()
-    return {"stats": stats, "wall_s": round(wall, 1)}
+    return {"stats": stats, "wall_s": round(wall, 1), "unfinished": unfinished if pending else []}
 
 
 def summarize(stats: list[SessionStats], *, sessions: int, seconds: float, wall_s: float, memory: MemorySampler,
@@ -415,7 +439,7 @@ def summary_text(r: dict, command: str) -> str:
 
 
 def run(sessions: int = 20, minutes: float = 5.0, *, max_tokens: int = 32, answer_timeout_s: float = 900,
-        out: Path | None = None, stagger: bool = True, min_loops: int = 0) -> dict:
+        out: Path | None = None, stagger: bool = True, min_loops: int = 0, drain_s: float = 300) -> dict:
     """Start the app, run the sessions, return the results (also written to out as JSON and text)."""
     if not CHROMIUM.exists():
         raise SystemExit(f"Chromium not installed at {CHROMIUM} (Debian package 'chromium')")
@@ -429,12 +453,13 @@ def run(sessions: int = 20, minutes: float = 5.0, *, max_tokens: int = 32, answe
         with running_app(tmp_path, {"ASSISTANT_LOCAL_MAX_TOKENS": str(max_tokens)}) as url:
             with MemorySampler(server_pid(url)) as memory:
                 done = asyncio.run(run_sessions(url, sessions, minutes * 60, out, answer_timeout_s, stagger=stagger,
-                                                min_loops=min_loops))
+                                                min_loops=min_loops, drain_s=drain_s))
                 memory.sample()
         server_log = (tmp_path / "streamlit.log").read_text(errors="replace")
     (out / "streamlit.log").write_text(server_log)
     results = summarize(done["stats"], sessions=sessions, seconds=minutes * 60, wall_s=done["wall_s"],
                         memory=memory, server_log=server_log, max_tokens=max_tokens)
+    results["unfinished_at_end"] = done["unfinished"]
     results["machine"] = {"cpus": os.cpu_count(), "loadavg_before": load_before,
                           "loadavg_after": [round(x, 2) for x in os.getloadavg()]}
     results["per_session"] = [{"index": s.index, "steps": s.steps, "chat_waits": s.chat_waits, "chat_ttft": s.chat_ttft,
@@ -445,6 +470,8 @@ def run(sessions: int = 20, minutes: float = 5.0, *, max_tokens: int = 32, answe
                f" --max-tokens {max_tokens}")
     (out / "results.json").write_text(json.dumps(results, ensure_ascii=False, indent=1))
     (out / "summary.txt").write_text(summary_text(results, command)
+                                     + f"steps still waiting {drain_s:.0f} s after the end (not errors): "
+                                       f"{results['unfinished_at_end']}\n"
                                      + f"machine: {results['machine']}\n")
     results["out"] = str(out)
     return results
@@ -457,10 +484,12 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=32,
                         help="ASSISTANT_LOCAL_MAX_TOKENS for the server: the built-in model's answer length cap")
     parser.add_argument("--answer-timeout", type=float, default=900, help="seconds one answer may wait")
+    parser.add_argument("--drain", type=float, default=300,
+                        help="seconds a step started before the end may still take; then it is reported unfinished")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     results = run(args.sessions, args.minutes, max_tokens=args.max_tokens, answer_timeout_s=args.answer_timeout,
-                  out=args.out)
+                  out=args.out, drain_s=args.drain)
     print((Path(results["out"]) / "summary.txt").read_text(), end="")
     print(f"results: {results['out']}/results.json")
     return 0 if results["errors"] == 0 and results["leaks"] == 0 else 1
