@@ -274,8 +274,13 @@ class Session:
             base = f"load-s{self.stats.index:02d}-{secrets.token_hex(2)}"
             create = page.get_by_test_id("stExpander").filter(has_text="新建知识库").first
             name_box = create.get_by_label("名称")
-            if not await name_box.is_visible():
+            # Collapsed once another session has a base; the page may still be drawing it, so look again after
+            # each click instead of trusting one look.
+            for _ in range(10):
+                if await name_box.is_visible():
+                    break
                 await create.locator("summary").click()
+                await asyncio.sleep(2)
             await name_box.fill(base)
             await create.get_by_role("button", name="创建").click()
             await expect(page.get_by_role("combobox", name="选择知识库")).to_have_value(base, timeout=UI_TIMEOUT_MS)
