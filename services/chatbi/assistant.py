@@ -12,7 +12,7 @@ from services import i18n
 from services.chatbi import messages  # noqa: F401  (registers texts)
 from services.chatbi.charts import ChartSpec, choose_chart
 from services.chatbi.engine import QueryResult, SqlExecutionError
-from services.chatbi.guard import SqlRefused
+from services.chatbi.guard import SqlRefused, check_sql
 from services.chatbi.naming import quote
 from services.errors import AppError, InputError
 
@@ -235,6 +235,21 @@ def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang:
     if not source.table_names():
         raise InputError("bi.error.no_tables")
     answer = Answer(question=question)
+    if typed_sql(source, question):
+        # The user wrote the SQL: run it as written instead of asking a model to rewrite it.
+        attempt = Attempt(reply=question, sql=question)
+        answer.attempts.append(attempt)
+        try:
+            answer.result = source.run(question)
+            answer.sql = answer.result.sql
+        except AppError as exc:
+            attempt.error = answer.error = exc
+            answer.sql = question
+        if on_attempt:
+            on_attempt(1, attempt)
+        if answer.result is not None:
+            finish(answer, conn if summarize else None, lang)
+        return answer
     system = sql_system_prompt(source, lang)
     convo = history_messages(history or []) + [{"role": "user", "content": question}]
     for n in range(1 + max_repairs):
@@ -284,6 +299,18 @@ def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang:
     if answer.result is not None:
         finish(answer, conn if summarize else None, lang)
     return answer
+
+
+def typed_sql(source, question: str) -> bool:
+    """Whether the question is itself one read-only SELECT over the source's tables (the guard accepts it)."""
+    if not _STARTS_SQL.match(question or ""):
+        return False
+    try:
+        check_sql(question, source.table_names(), dialect=source.dialect,
+                  schemas=getattr(source, "schemas", ("main",)))
+    except AppError:
+        return False  # plain language that happens to start with "select"/"with": the model reads it
+    return True
 
 
 def rerun(source, sql: str, question: str, conn=None, lang: str = "zh") -> Answer:

@@ -50,26 +50,26 @@ def model_info(conn: Connection) -> ModelInfo:
 
 
 _loaded = False
-_loading = threading.Lock()
-_loader: list[int] = []   # the thread importing the built-in providers right now
+_loading = False
+_load_lock = threading.RLock()
 
 
 def _load_builtin() -> None:
-    # Another session's thread waits here until the registry is complete: setting the flag before the imports
-    # finished let a concurrent first page see an empty registry ("Unknown provider 'local'. Choices: ").
-    global _loaded
-    if _loaded or _loader == [threading.get_ident()]:
-        return  # done, or called again by the imports below in the loading thread itself
-    with _loading:
-        if _loaded:
-            return
-        _loader.append(threading.get_ident())
+    global _loaded, _loading
+    if _loaded:
+        return
+    # Several browser sessions start at once: the others wait here until every provider is registered (they saw
+    # an empty registry, "Unknown provider 'local'", when the flag was set before the imports finished).
+    with _load_lock:
+        if _loaded or _loading:
+            return  # _loading: re-entered by a provider module while this thread imports it
+        _loading = True
         try:
             # Imported here so that importing the registry stays cheap; each module registers itself.
             from services.providers import dashscope_provider, local, openai_compatible, replay  # noqa: F401
             _loaded = True
         finally:
-            _loader.clear()
+            _loading = False
 
 
 __all__ = ["Capabilities", "Connection", "ModelInfo", "Provider", "register", "get_provider", "all_providers",

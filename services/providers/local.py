@@ -4,6 +4,7 @@ from __future__ import annotations
 import atexit
 import hashlib
 import importlib
+import os
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -25,6 +26,19 @@ from services.providers.base import Capabilities, Connection, ModelInfo, Provide
 N_CTX = 4096
 N_THREADS = 2
 DEFAULT_MAX_TOKENS = 512
+
+
+def default_max_tokens() -> int:
+    """Answer length cap when the caller sets none: ASSISTANT_LOCAL_MAX_TOKENS, else 512.
+
+    On a small CPU every session waits behind the others' answers (one generation at a time), so a deployment
+    with many users can keep answers short.
+    """
+    try:
+        value = int(os.environ.get("ASSISTANT_LOCAL_MAX_TOKENS", "") or DEFAULT_MAX_TOKENS)
+    except ValueError:
+        return DEFAULT_MAX_TOKENS
+    return value if value > 0 else DEFAULT_MAX_TOKENS
 
 
 @dataclass(frozen=True)
@@ -225,7 +239,7 @@ class LocalProvider(Provider):
             raise AppError("error.unknown_model", provider=self.label, model=conn.model)
         return LocalChatModel(model_name=conn.model,
                               temperature=0.2 if conn.temperature is None else conn.temperature,
-                              max_tokens=conn.max_tokens or DEFAULT_MAX_TOKENS)
+                              max_tokens=conn.max_tokens or default_max_tokens())
 
 
 register(LocalProvider())
