@@ -31,7 +31,11 @@ def through_router() -> None:
     from streamlit.runtime.pages_manager import PagesManager
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        # Once per session: AppTest sets the old mode again before every run, and a rerun there would drop the
+        # clicks of that run; on a server the flag stays off after the first rerun anyway.
+        if not st.session_state.get("app.routed"):
+            st.session_state["app.routed"] = True
+            st.rerun()
 
 
 def lang() -> str:
