@@ -40,16 +40,21 @@ def save_result(folder: str | Path, index: int, result: dict) -> Path:
     return write_atomic(Path(folder) / f"{index:03d}-{name}.json", payload)
 
 
-def saved_results(folder: str | Path) -> list[dict]:
-    """The finished reports of a batch, in batch order (unreadable or unfinished files are skipped)."""
+def _results_in_order(paths, order_field: str, as_number) -> list[dict]:
+    # A file that is unreadable or was cut short by a crash is skipped: what finished is still shown.
     out = []
-    for path in sorted(Path(folder).glob("[0-9][0-9][0-9]-*.json")):
+    for path in paths:
         try:
             entry = json.loads(path.read_text(encoding="utf-8"))
-            out.append((int(entry["index"]), entry["result"]))
+            out.append((as_number(entry[order_field]), entry["result"]))
         except (OSError, ValueError, KeyError, TypeError):
             continue
     return [r for _, r in sorted(out, key=lambda x: x[0])]
+
+
+def saved_results(folder: str | Path) -> list[dict]:
+    """The finished reports of a batch, in batch order (unreadable or unfinished files are skipped)."""
+    return _results_in_order(Path(folder).glob("[0-9][0-9][0-9]-*.json"), "index", int)
 
 
 def _owner_folder(owner: str) -> Path:
@@ -68,14 +73,7 @@ def keep_for_owner(owner: str, result: dict) -> Path:
 
 def owner_results(owner: str) -> list[dict]:
     """This user's kept results, oldest first (unreadable files skipped)."""
-    out = []
-    for path in _owner_folder(owner).glob("*.json"):
-        try:
-            entry = json.loads(path.read_text(encoding="utf-8"))
-            out.append((float(entry["saved_at"]), entry["result"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return [r for _, r in sorted(out, key=lambda x: x[0])]
+    return _results_in_order(_owner_folder(owner).glob("*.json"), "saved_at", float)
 
 
 def forget_owner(owner: str) -> None:
