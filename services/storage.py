@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import time
 import unicodedata
+import uuid
 from pathlib import Path
 
 DATA_DIR = Path(os.environ.get("ASSISTANT_DATA_DIR", Path(__file__).resolve().parents[1] / "data"))
@@ -51,15 +54,28 @@ def _fit(name: str, max_chars: int, max_bytes: int) -> str:
     return stem.encode("utf-8")[:budget].decode("utf-8", errors="ignore") + tail
 
 
+def write_atomic(path: str | Path, data: bytes) -> Path:
+    """Write bytes so that the file is either the old one or the complete new one, never half-written."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
 def save_upload(folder: Path, name: str, data: bytes) -> Path:
     """Write uploaded bytes under folder with a safe name; never outside it."""
     target = (folder / safe_filename(name)).resolve()
     if folder.resolve() not in target.parents:
         raise ValueError("unsafe file name")
-    tmp = target.with_name(target.name + ".part")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return target
+    return write_atomic(target, data)
 
 
 RETENTION_ENV = "ASSISTANT_RETENTION_DAYS"
@@ -89,22 +105,12 @@ def _newest_mtime(folder: Path) -> float:
     return newest
 
 
-def _remove_tree(folder: Path) -> None:
-    """Delete a folder; symlinks inside are removed as links, never followed."""
-    import shutil
-    if folder.is_symlink():
-        folder.unlink()
-        return
-    shutil.rmtree(folder)  # rmtree unlinks symlinks instead of descending into them
-
-
 def cleanup_sessions(days: float | None = None, *, now: float | None = None) -> list[str]:
     """Remove session folders untouched for more than `days` days; returns the removed session ids.
 
     Only direct children of <data>/sessions are considered, and a symlink there is removed as a link: nothing
     outside the data folder is ever read or deleted.
     """
-    import time
     days = retention_days() if days is None else days
     root = DATA_DIR / "sessions"
     if days <= 0 or not root.is_dir() or root.is_symlink():
@@ -119,7 +125,7 @@ def cleanup_sessions(days: float | None = None, *, now: float | None = None) -> 
                     removed.append(child.name)
                 continue
             if child.is_dir() and _newest_mtime(child) < cutoff:
-                _remove_tree(child)
+                shutil.rmtree(child)  # unlinks symlinks inside instead of following them
                 removed.append(child.name)
         except OSError:
             continue  # a folder in use or already gone: the next cleanup tries again
@@ -128,7 +134,6 @@ def cleanup_sessions(days: float | None = None, *, now: float | None = None) -> 
 
 def cleanup_if_due(*, now: float | None = None) -> list[str] | None:
     """Run cleanup_sessions at most once per hour (a stamp file in the data folder); None when not due."""
-    import time
     now = time.time() if now is None else now
     stamp = DATA_DIR / _CLEANUP_STAMP
     try:

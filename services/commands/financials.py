@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from services import i18n
+from services import i18n, storage
 
 
 def register(subparsers, common):
@@ -51,9 +51,9 @@ def run(args) -> int:
             print(f"{r.file}: {w}", file=sys.stderr)
         print(i18n.t("fin.cli.saved", lang, name=r.file, i=i + 1, n=len(args.files)), file=sys.stderr, flush=True)
     if args.csv:
-        batch.write_atomic(args.csv, export.to_csv(dicts, lang))
+        storage.write_atomic(args.csv, export.to_csv(dicts, lang))
     if args.xlsx:
-        batch.write_atomic(args.xlsx, export.to_xlsx(dicts, lang))
+        storage.write_atomic(args.xlsx, export.to_xlsx(dicts, lang))
     if args.json:
         print(export.to_json(dicts))
     else:

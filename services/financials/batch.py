@@ -3,34 +3,18 @@ it is done, so a batch cut short (a crash, a kill, a closed terminal) keeps ever
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 from pathlib import Path
 
 from services import storage
+from services.storage import write_atomic
 
 
 def new_batch_dir() -> Path:
     """A fresh folder for one batch under the app's data folder (<data>/financials/batches/<time>-<id>)."""
     name = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     return storage.data_dir("financials", "batches", name)
-
-
-def write_atomic(path: str | Path, data: bytes) -> Path:
-    """Write bytes so that the file is either the old one or the complete new one, never half-written."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
 
 
 def save_result(folder: str | Path, index: int, result: dict) -> Path:
