@@ -91,7 +91,7 @@ if add and spec.strip():
     try:
         config = agent.McpServerConfig.parse(spec, allow_command=False)
         if config.name in {c.name for c in servers}:
-            raise InputError("agent.error.mcp_config", server=config.name, detail="duplicate name")
+            raise InputError("agent.error.mcp_duplicate", server=config.name)
         with st.spinner():
             tools = agent.probe(config)
         added.append(f"{config.name}={config.url}")

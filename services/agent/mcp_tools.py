@@ -34,7 +34,7 @@ class McpServerConfig:
         if bool(self.command) == bool(self.url):
             raise InputError("agent.error.mcp_config", server=self.name or "?", detail="give either a command or a URL")
         if self.url and not re.match(r"^https?://", self.url):
-            raise InputError("agent.error.mcp_config", server=self.name, detail=f"not an http(s) URL: {self.url}")
+            raise InputError("agent.error.mcp_not_http", server=self.name, url=self.url)
 
     @classmethod
     def parse(cls, spec: str, name: str | None = None, *, allow_command: bool = True) -> "McpServerConfig":
@@ -244,7 +244,7 @@ class McpToolset:
         seen: set[str] = set()
         for config in self.configs:
             if config.name in seen:  # tool names are '<server>__<tool>': two servers may not share a name
-                self.errors.append(ToolError("agent.error.mcp_config", server=config.name, detail="duplicate name"))
+                self.errors.append(ToolError("agent.error.mcp_duplicate", server=config.name))
                 continue
             seen.add(config.name)
             server = McpServer(config)
@@ -314,7 +314,7 @@ def session_servers(added_in_browser: list[str]) -> tuple[list[McpServerConfig],
             errors.append(exc)
             continue
         if config.name in names:
-            errors.append(InputError("agent.error.mcp_config", server=config.name, detail="duplicate name"))
+            errors.append(InputError("agent.error.mcp_duplicate", server=config.name))
             continue
         names.add(config.name)
         configs.append(config)

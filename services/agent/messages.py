@@ -66,6 +66,10 @@ i18n.register({
                                 "en": "Cannot connect to the MCP server '{server}': {detail}"},
     "agent.error.mcp_config": {"zh": "MCP 服务器「{server}」的配置有误：{detail}",
                                "en": "The MCP server '{server}' is misconfigured: {detail}"},
+    "agent.error.mcp_not_http": {"zh": "MCP 服务器「{server}」的地址不是 http(s) 网址：{url}",
+                                 "en": "The MCP server '{server}' has an address that is not an http(s) URL: {url}"},
+    "agent.error.mcp_duplicate": {"zh": "MCP 服务器名称「{server}」重复，请换一个名称。",
+                                  "en": "The MCP server name '{server}' is a duplicate; choose another name."},
     "agent.error.mcp_command_not_allowed": {
         "zh": "MCP 服务器「{server}」：在网页中只能添加 HTTP 地址；本机命令（stdio）需由管理员在 AGENT_MCP_SERVERS 中配置。",
         "en": "MCP server '{server}': only HTTP URLs can be added in the browser; local commands (stdio) are set by "
