@@ -181,7 +181,7 @@ class Session:
         """A fresh Streamlit session for this browser context (also the recovery after a failed step)."""
         self.kb_base = None
         await self.page.goto(self.url)
-        await self.page.get_by_text("local · smollm2-135m-instruct").first.wait_for()
+        await self.page.get_by_text("local · qwen2.5-coder-1.5b-instruct").first.wait_for()
 
     async def go(self, name: str) -> None:
         await self.page.locator('[data-testid="stSidebarNavLink"]', has_text=NAV[name]).first.click()

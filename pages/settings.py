@@ -69,6 +69,17 @@ st.dataframe(
      for p in all_providers() if p.name != "replay"],
     hide_index=True, width="stretch")
 
+st.subheader(t("settings.local_title"))
+local_state = session.local_model_state()
+st.caption(t("settings.local_state", state=t(f"app.local_state.{local_state['state']}")))
+if local_state["reason"]:
+    st.caption(t("settings.local_reason", reason=local_state["reason"]))
+if local_state["restarts"]:
+    st.caption(t("settings.local_restarts", n=local_state["restarts"]))
+st.dataframe([{t("settings.local_col.model"): m["name"], t("settings.local_col.upstream"): m["upstream"],
+               t("settings.local_col.licence"): m["licence"], t("settings.local_col.speed"): m["tokens_per_s"] or ""}
+              for m in local_state["models"]], hide_index=True, width="stretch")
+
 st.subheader(t("agent.mcp.title"))
 st.caption(t("agent.mcp.intro"))
 added: list[str] = st.session_state.setdefault("app.mcp_urls", [])  # specs typed here; read by the chat page

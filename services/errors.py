@@ -66,6 +66,21 @@ i18n.register({
         "zh": "模型没有返回符合格式的结果（已重试一次）：{detail}",
         "en": "The model did not return output in the required format (after one repair attempt): {detail}",
     },
+    "error.local_server_down": {
+        "zh": "内置模型的服务进程意外停止或正在重启，系统会自动重启它；请稍后重新提问。",
+        "en": "The built-in model's server process stopped unexpectedly or is restarting; it is restarted "
+              "automatically. Ask again in a moment.",
+    },
+    "error.local_server_killed": {
+        "zh": "内置模型的服务进程意外停止（被信号 {signal} 终止，可能是内存不足或被手动结束），系统正在自动重启它；请稍后重新提问。",
+        "en": "The built-in model's server process stopped unexpectedly (killed by {signal}: out of memory, or "
+              "ended by hand); it is being restarted. Ask again in a moment.",
+    },
+    "error.local_server_exited": {
+        "zh": "内置模型的服务进程意外退出（退出码 {code}），系统正在自动重启它；请稍后重新提问。",
+        "en": "The built-in model's server process exited unexpectedly (code {code}); it is being restarted. "
+              "Ask again in a moment.",
+    },
     "error.local_model": {
         "zh": "内置离线模型不可用：{detail}",
         "en": "The built-in offline model is unavailable: {detail}",

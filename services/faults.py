@@ -46,6 +46,8 @@ def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
         import openai
     except ImportError:  # pragma: no cover - openai is a hard dependency
         openai = None
+    if conn.provider == "local" and _is_connection_fault(exc):
+        return local_server_down()
     if openai is not None:
         if isinstance(exc, openai.APITimeoutError):
             return ProviderError("error.timeout", retryable=True, provider=label, seconds=f"{conn.timeout_s:g}")
@@ -64,9 +66,39 @@ def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
     return ProviderError("error.bad_request", provider=label, detail=redact(f"{type(exc).__name__}: {exc}", conn)[:300])
 
 
+def local_server_down() -> ProviderError:
+    """The built-in model's server process died or is starting again: the supervisor restarts it by itself."""
+    from services.local_model.supervisor import supervisor
+    code = supervisor().exit_code()
+    if code is not None and code < 0:
+        import signal
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = str(-code)
+        return ProviderError("error.local_server_killed", retryable=True, signal=name)
+    if code is not None:
+        return ProviderError("error.local_server_exited", retryable=True, code=code)
+    return ProviderError("error.local_server_down", retryable=True)
+
+
+def _is_connection_fault(exc: BaseException) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if type(exc).__name__ in ("APIConnectionError", "ConnectError", "RemoteProtocolError", "ReadError",
+                                  "IncompleteRead", "ConnectionError", "ConnectionRefusedError",
+                                  "ConnectionResetError"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def dropped(conn: Connection) -> ProviderError:
     """The server hung up before its reply was complete: worth another try while nothing was shown."""
     from services.providers import get_provider
+    if conn.provider == "local":
+        return local_server_down()
     return ProviderError("error.dropped", retryable=True, provider=get_provider(conn.provider).label,
                          attempts=RETRY_ATTEMPTS)
 

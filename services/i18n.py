@@ -48,10 +48,18 @@ register({
     "app.provider": {"zh": "模型服务", "en": "Provider"},
     "app.no_models": {"zh": "该服务没有可选模型，请在设置页填写模型名。",
                       "en": "This provider lists no models; enter a model name on the settings page."},
+    "app.local_status": {"zh": "内置模型：{model} · {state}", "en": "Built-in model: {model} · {state}"},
+    "app.local_speed": {"zh": "本机约 {speed} 词元/秒", "en": "about {speed} tokens/s here"},
+    "app.local_failed": {"zh": "启动失败：{reason}", "en": "Failed to start: {reason}"},
+    "app.local_state.ready": {"zh": "已就绪", "en": "ready"},
+    "app.local_state.starting": {"zh": "正在启动…", "en": "starting…"},
+    "app.local_state.failed": {"zh": "不可用", "en": "failed"},
+    "app.local_state.stopped": {"zh": "首次提问时启动", "en": "starts with the first question"},
     "app.local_notice": {
-        "zh": "当前使用内置离线小模型（演示用，能力有限，中文较弱）。在「设置」页填写通义千问（DashScope）密钥或任一 OpenAI 兼容服务即可换用真正的大模型。",
-        "en": "You are using the small built-in offline model (a demo with limited ability, weak in Chinese). "
-              "Add a DashScope (Qwen) key or any OpenAI-compatible endpoint on the Settings page to use a real model.",
+        "zh": "当前使用内置离线模型（Qwen2.5-Coder，在本机 CPU 上运行，较慢，适合简单问答）。在「设置」页填写通义千问（DashScope）密钥或任一 OpenAI 兼容服务即可换用更强的大模型。",
+        "en": "You are using the built-in offline model (Qwen2.5-Coder on this machine's CPU: slow, fine for simple "
+              "questions). Add a DashScope (Qwen) key or any OpenAI-compatible endpoint on the Settings page to use "
+              "a stronger model.",
     },
     "page.chat": {"zh": "对话", "en": "Chat"},
     "page.kb": {"zh": "知识库", "en": "Knowledge base"},

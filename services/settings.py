@@ -32,10 +32,20 @@ i18n.register({
     "settings.configured": {"zh": "已配置", "en": "configured"},
     "settings.not_configured": {"zh": "未配置", "en": "not configured"},
     "settings.local_help": {
-        "zh": "内置离线模型无需任何配置：SmolLM2-135M（对话，英文尚可、中文较弱）和 Gemma 3 270M（按格式抽取字段）。它们只用于演示和离线兜底。",
-        "en": "The built-in offline models need no setup: SmolLM2-135M (chat; fair in English, weak in Chinese) and "
-              "Gemma 3 270M (schema-constrained field extraction). They are a demo and an offline fallback.",
+        "zh": "内置离线模型无需任何配置：Qwen2.5-Coder-1.5B-Instruct（默认，中英文问答、抽取、SQL、摘要）和 "
+              "Qwen2.5-Coder-0.5B-Instruct（更快，适合按选项打标签）。它们在单独的本机进程中运行，断网也能用。",
+        "en": "The built-in offline models need no setup: Qwen2.5-Coder-1.5B-Instruct (the default: Chinese and "
+              "English answers, extraction, SQL, summaries) and Qwen2.5-Coder-0.5B-Instruct (faster, for labels). "
+              "They run in a separate process on this machine and work with no network.",
     },
+    "settings.local_title": {"zh": "内置离线模型", "en": "Built-in offline model"},
+    "settings.local_state": {"zh": "服务进程：{state}", "en": "Server process: {state}"},
+    "settings.local_reason": {"zh": "原因：{reason}", "en": "Reason: {reason}"},
+    "settings.local_restarts": {"zh": "已自动重启 {n} 次", "en": "Restarted {n} times"},
+    "settings.local_col.model": {"zh": "模型", "en": "model"},
+    "settings.local_col.upstream": {"zh": "上游模型", "en": "upstream model"},
+    "settings.local_col.licence": {"zh": "许可", "en": "licence"},
+    "settings.local_col.speed": {"zh": "本机速度（词元/秒）", "en": "speed here (tokens/s)"},
     "settings.retention": {
         "zh": "上传的文件保存在本机数据目录中，{days} 天后自动删除（环境变量 ASSISTANT_RETENTION_DAYS）。",
         "en": "Uploaded files are kept in this machine's data folder and deleted after {days} days "

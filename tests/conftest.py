@@ -22,6 +22,8 @@ os.environ["ASSISTANT_DATA_DIR"] = str(_tmp_root / "data")
 os.environ["ASSISTANT_SECRETS_FILE"] = str(_tmp_root / "secrets.toml")
 os.environ.setdefault("ASSISTANT_RETRY_WAIT", "0.01")
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
+# Page tests need not load the built-in model just because the sidebar shows it; tests that use it start it.
+os.environ.setdefault("ASSISTANT_LOCAL_PREWARM", "0")
 # A developer's real keys must never reach a test.
 for var in ("DASHSCOPE_API_KEY", "OPENAI_API_KEY", "OPENAI_BASE_URL", "DEEPSEEK_API_KEY", "SILICONFLOW_API_KEY",
             "OLLAMA_BASE_URL", "VLLM_BASE_URL", "OPENAI_COMPATIBLE_BASE_URL", "OPENAI_COMPATIBLE_API_KEY",

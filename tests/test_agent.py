@@ -174,13 +174,13 @@ def test_provider_error_is_an_answer_message_not_a_traceback(replay_conn):
     assert answer.error and answer.status == "error" and "Traceback" not in answer.text and "key" in answer.text
 
 
-def test_local_model_without_tool_calling_says_so_and_chats(tmp_path):
-    conn = get_provider("local").connect(temperature=0.0, max_tokens=12)
-    events = list(run_agent(conn, "What is 2 plus 3?", builtin_tools(AgentContext()), lang="en"))
-    assert events[0].kind == "notice" and "cannot call tools" in events[0].text and "local" in events[0].text
+def test_the_built_in_model_calls_the_calculator_through_its_server():
+    conn = get_provider("local").connect(temperature=0.0, max_tokens=200)
+    events = list(run_agent(conn, "What is 2 plus 3? Use the calculator.", builtin_tools(AgentContext()), lang="en"))
+    calls = [e for e in events if e.kind == "tool_call"]
+    assert calls and calls[0].tool == "calculator"
     answer = answer_of(events)
-    assert answer.status == "no_tools" and answer.text.strip()
-    assert not any(e.kind == "tool_call" for e in events)
+    assert answer.status == "ok" and "5" in answer.text
 
 
 # ------------------------------------------------------------------ dates

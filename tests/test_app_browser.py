@@ -20,7 +20,7 @@ def test_model_and_language_choice_survive_clicks(vllm_app, browser_page):
     page.get_by_role("button", name="新对话").click()
     page.get_by_role("button", name="新对话").click()
     page.get_by_text("vllm · Qwen/Qwen2.5-7B-Instruct").wait_for()
-    assert page.get_by_text("local · smollm2-135m-instruct").count() == 0
+    assert page.get_by_text("local · qwen2.5-coder-1.5b-instruct").count() == 0
 
     page.get_by_role("radiogroup", name="界面语言").get_by_text("English").click()
     page.get_by_role("button", name="New chat").wait_for()
@@ -33,50 +33,21 @@ def test_model_and_language_choice_survive_clicks(vllm_app, browser_page):
 @pytest.fixture
 def offline_app(tmp_path):
     # No key, no replay file, no endpoint: the built-in model is all there is.
-    with running_app(tmp_path, {}) as url:
+    with running_app(tmp_path, {"ASSISTANT_LOCAL_PREWARM": "1"}) as url:
         yield url
 
 
 def test_built_in_model_answers_in_the_browser_with_no_key(offline_app, browser_page):
     page = browser_page
     page.goto(offline_app)
-    page.get_by_text("local · smollm2-135m-instruct").wait_for()
-    page.get_by_text("内置离线小模型").first.wait_for()
+    page.get_by_text("local · qwen2.5-coder-1.5b-instruct").wait_for()
+    page.get_by_text("内置离线模型").first.wait_for()
     box = page.get_by_test_id("stChatInputTextArea")
-    box.fill("What is the capital of France?")
+    box.fill("中国的首都是哪里？")
     box.press("Enter")
     answer = page.get_by_test_id("stChatMessage").nth(1)
-    answer.wait_for(timeout=180_000)
-    page.get_by_text("tokens").first.wait_for(timeout=180_000)  # the numbers line appears once the answer is done
-    assert len(answer.inner_text().split()) >= 3
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "chat-local-model.png"), full_page=True)
-
-
-@pytest.fixture
-def agent_app(tmp_path):
-    import json
-    replies = tmp_path / "agent.jsonl"
-    replies.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in [
-        {"content": "", "tool_calls": [{"name": "calculator", "args": {"expression": "(3000+1000-500)*1.2"},
-                                        "id": "c1"}]},
-        {"content": "计算结果是 4200。"},
-    ]) + "\n", encoding="utf-8")
-    with running_app(tmp_path, {"ASSISTANT_REPLAY_FILE": str(replies)}) as url:
-        yield url
-
-
-def test_agent_trace_and_answer_in_the_browser(agent_app, browser_page):
-    page = browser_page
-    page.goto(agent_app)
-    page.get_by_text("replay · replay").wait_for()
-    page.get_by_text("智能体模式").click()
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill("3000 加 1000 减 500 再乘 1.2")
-    box.press("Enter")
-    page.get_by_text("计算结果是 4200。").first.wait_for()
-    trace = page.get_by_text("推理与工具调用过程").first
-    trace.wait_for()
-    trace.click()
-    page.get_by_text('"result": "4200"').first.wait_for()
-    page.screenshot(path=str(ARTIFACTS / "chat-agent-trace.png"), full_page=True)
+    answer.wait_for(timeout=300_000)
+    page.get_by_text("tokens").first.wait_for(timeout=300_000)  # the numbers line appears once the answer is done
+    assert "北京" in answer.inner_text()
+    # The sidebar says which built-in model answered, that its server is up, and how fast it is here.
+    page.get_by_text("内置模型：qwen2.5-coder-1.5b-instruct · 已就绪").wait_for()

@@ -232,4 +232,32 @@ def model_picker() -> None:
     else:
         st.caption(t("app.no_models"))
     if st.session_state["app.provider"] == "local":
+        local_model_status()
         st.info(t("app.local_notice"), icon=":material/info:")
+
+
+def local_model_state() -> dict:
+    """The built-in model server's state, with each model's origin and measured speed, for the settings page."""
+    from services.local_model.files import MODEL_FILES
+    state = get_provider("local").state()
+    speeds = state.get("tokens_per_s") or {}
+    state["models"] = [{"name": name, "upstream": spec.upstream, "licence": spec.licence,
+                        "tokens_per_s": speeds.get(name)} for name, spec in MODEL_FILES.items()]
+    return state
+
+
+def local_model_status() -> None:
+    """Which built-in model answers, whether its server is up, and how fast it decodes on this machine."""
+    if os.environ.get("ASSISTANT_LOCAL_PREWARM", "1") != "0":
+        from services.local_model.supervisor import supervisor
+        supervisor().start_in_background()  # loading takes a while: begin before the first question
+    state = get_provider("local").state()
+    model = st.session_state.get("app.model") or ""
+    speed = (state.get("tokens_per_s") or {}).get(model)
+    label = t(f"app.local_state.{state['state']}")
+    line = t("app.local_status", model=model, state=label)
+    if speed:
+        line += " · " + t("app.local_speed", speed=f"{speed:.1f}")
+    st.caption(line)
+    if state["state"] == "failed" and state.get("reason"):
+        st.caption(t("app.local_failed", reason=state["reason"]))

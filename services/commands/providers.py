@@ -21,6 +21,8 @@ def run(args) -> int:
                      "default": provider.name == default, "key_env": provider.key_env,
                      "base_url": provider.default_base_url, "capabilities": caps,
                      "models": [m.name for m in provider.models()]})
+        if hasattr(provider, "state"):
+            rows[-1]["server"] = provider.state()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
@@ -30,4 +32,9 @@ def run(args) -> int:
         print(f"{mark} {row['name']:<18} {state:<28} {', '.join(row['capabilities'])}")
         if row["models"]:
             print(f"    models: {', '.join(row['models'])}")
+        if "server" in row:
+            server = row["server"]
+            line = f"    server: {server['state']}"
+            line += f" ({server['reason']})" if server["reason"] else ""
+            print(line)
     return 0
