@@ -64,7 +64,7 @@ def main(argv=None) -> int:
             e = exp["fields"][key]
             f = ext.fields[key]
             table_ok = right(f.table_value if f.model_status is not None else f.value, f.page, e) \
-                if f.model_status is None or f.note != "from the model" else False
+                if f.model_status is None or f.note != "fin.note.from_model" else False
             final_ok = right(f.value, f.page, e)
             per[key] = {"expected": e["value"], "value": f.value, "page": f.page, "status": f.status,
                         "table_ok": table_ok, "final_ok": final_ok}

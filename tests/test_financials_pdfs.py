@@ -60,7 +60,7 @@ class Writer:
 
 def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司", code="600123", short="测试科技", year=2021,
               bank=False, break_balance_after=None, equity_off_by=None, scanned=False, filler_pages=3,
-              injection=None, loss=False, plain_notes=False, statements=True) -> Path:
+              injection=None, loss=False, plain_notes=False, statements=True, cost_note=True) -> Path:
     """A Chinese annual report: cover, profile, key figures, consolidated and parent statements.
 
     Figures (in the stated unit): revenue 1,000,000.00, cost 600,000.00 (absent for a bank), net profit
@@ -84,7 +84,7 @@ def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司
     w.text("主要会计数据")
     w.text(f"单位：{unit} 币种：人民币", x=420)
     w.line("营业收入", ("1,000,000.00", "900,000.00", "800,000.00"))
-    w.line("归属于上市公司股东的净利润", ("100,000.00", "90,000.00", "80,000.00"))
+    w.line("归属于上市公司股东的净利润", ("-100,000.00" if loss else "100,000.00", "90,000.00", "80,000.00"))
     w.line("总资产", ("5,000,000.00", "4,500,000.00", "4,000,000.00"))
     for i in range(filler_pages):
         w.new_page()
@@ -151,7 +151,7 @@ def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司
     w.line("五、净利润（净亏损以“－”号填列）", cols(net, "110,000.00", "100,000.00"))
     w.line("1.持续经营净利润", cols(net, "110,000.00", "100,000.00"))
     w.line("1.归属于母公司股东", cols(attributable, "95,000.00", "90,000.00"), label2="的净利润（净亏损以“-”号填列）")
-    w.line("2.少数股东损益", cols("20,000.00", "15,000.00", "10,000.00"))
+    w.line("2.少数股东损益", cols("(20,000.00)" if loss else "20,000.00", "15,000.00", "10,000.00"))
     w.text("母公司利润表", x=250)
     w.line("一、营业收入", cols("7,777,777.00", "7,000,000.00"))
     w.line("减：营业成本", cols("5,555,555.00", "5,000,000.00"))
@@ -159,6 +159,12 @@ def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司
     w.new_page()
     w.text("合并现金流量表", x=250)
     w.line("经营活动现金流入小计", cols("1,100,000.00", "1,000,000.00"))
+    if cost_note and not bank:
+        # The note 营业收入和营业成本 prints revenue and cost again: a second reading of the cost.
+        w.new_page()
+        w.text("61、营业收入和营业成本")
+        w.text(f"单位：{unit}", x=420)
+        w.line("合计", ("1,000,000.00", "600,000.00", "950,000.00"))
     if scanned:
         doc = _as_scanned(doc)
     doc.save(path)

@@ -17,11 +17,37 @@ STATUS_NAMES = {
     "unverified": ("未核验", "unverified"),
     "not_applicable": ("不适用", "not applicable"),
     "missing": ("未找到", "not found"),
+    "conflict": ("冲突", "conflict"),
+}
+
+INDUSTRY_NAMES = {
+    "general": ("一般企业", "general enterprise"),
+    "bank": ("银行", "bank"),
+    "insurer": ("保险公司", "insurer"),
+    "securities": ("证券公司", "securities firm"),
+}
+
+NOTES = {
+    "fin.note.empty_cell": ("本报告期列为空", "empty in the report-period column"),
+    "fin.note.unit_unknown": ("报表未注明单位，数量级无法核对", "no unit printed: the magnitude cannot be checked"),
+    "fin.note.conflict": ("两处读数不一致：另一处为 {value}（第 {page} 页）",
+                          "two readings disagree: the other reads {value} (page {page})"),
+    "fin.note.from_summary": ("取自主要会计数据表（未读到报表），仅一处读数",
+                              "from the key-figures table (主要会计数据); statement not read, one reading only"),
+    "fin.note.no_cost_line": ("{industry}报表没有营业成本项目", "no operating cost line in a {industry}'s statements"),
+    "fin.note.no_gross_profit": ("{industry}报表没有营业成本，毛利不适用",
+                                 "no operating cost in a {industry}'s statements: gross profit does not apply"),
+    "fin.note.gross_profit": ("营业收入 − 营业成本", "revenue − operating cost"),
+    "fin.note.no_minority": ("报表无少数股东损益：等于净利润", "no non-controlling interests: equals net profit"),
+    "fin.note.liabilities_derived": ("负债和所有者权益总计 − 所有者权益合计", "total liabilities and equity − total equity"),
+    "fin.note.from_model": ("取自模型", "from the model"),
 }
 
 i18n.register({
     **{f"fin.field.{k}": {"zh": zh, "en": en} for k, (zh, en) in FIELD_NAMES.items()},
     **{f"fin.status.{k}": {"zh": zh, "en": en} for k, (zh, en) in STATUS_NAMES.items()},
+    **{f"fin.industry.{k}": {"zh": zh, "en": en} for k, (zh, en) in INDUSTRY_NAMES.items()},
+    **{k: {"zh": zh, "en": en} for k, (zh, en) in NOTES.items()},
     "fin.title": {"zh": "财报关键数据提取", "en": "Financial-report extractor"},
     "fin.intro": {
         "zh": "上传年报 / 半年报 / 10-K / 10-Q（PDF，可多份）。先定位主要会计数据、合并资产负债表和合并利润表所在页，"

@@ -66,7 +66,7 @@ class ReportResult:
             company_name=ext.company_name, short_name=ext.short_name, stock_code=ext.stock_code,
             fiscal_year=ext.fiscal_year, period=ext.period, currency=ext.currency,
             unit_multiplier=ext.unit_multiplier, unit=ext.unit_label,
-            fields={k: ext.fields[k].as_dict() for k in L.FIELDS},
+            fields={k: ext.fields[k].as_dict(lang) for k in L.FIELDS}, industry=ext.industry,
             checks=[{"name": c.name, "ok": c.ok, "detail": c.detail} for c in ext.checks],
             located_pages=ext.located, pages_total=self.pages_total,
             tokens_sent=self.tokens_sent, tokens_document=self.tokens_document,
