@@ -662,6 +662,11 @@ def _tolerance(*readings: tuple[str | None, float]) -> float:
     return tol
 
 
+def _printed(raw: str) -> float:
+    """A printed amount's number, sign ignored: (1,234.5) → 1234.5."""
+    return float(re.sub(r"[^\d.]", "", raw) or 0)
+
+
 def _agree(fig: Figure, value: float, page: int, source: str, tol: float) -> bool:
     fig.second_value, fig.second_page, fig.second_source = value, page, source
     return fig.value is not None and abs(fig.value - value) <= tol
@@ -698,6 +703,16 @@ def cross_check(ext: Extraction, summary: dict[str, Reading], known: dict[str, b
                              status="unverified", note="fin.note.from_summary")
             continue
         tol = _tolerance((fig.raw, stmt_mult[kind]), (reading.raw, reading.multiplier))
+        if not reading.unit_known and fig.value is not None and fig.raw:
+            # The summary states no unit: only its digits can be compared; the magnitude stays unconfirmed.
+            same = abs(_printed(fig.raw) - _printed(reading.raw)) <= _tolerance((fig.raw, 1.0), (reading.raw, 1.0))
+            fig.second_value, fig.second_page, fig.second_source = reading.value, reading.page, reading.source_text
+            if same and fig.status == "unverified":
+                fig.note = "fin.note.unit_unknown"
+            elif not same:
+                fig.status, fig.note = "conflict", "fin.note.conflict"
+                fig.note_params = {"value": reading.source_text, "page": reading.page}
+            continue
         settle(name, reading.value, reading.page, reading.source_text, tol,
                magnitude_ok=known.get(kind, False) and reading.unit_known)
 

@@ -12,7 +12,7 @@ BALANCE, INCOME, OTHER = "balance", "income", "other"
 # Numbering before a title: 1、 / (一) / 一、 / 3. (Shenzhen reports number their statements).
 _CN_TITLE_NUMBER = r"(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）]?[、.．]?)?"
 _CN_TITLE = re.compile(
-    r"^" + _CN_TITLE_NUMBER + r"(?P<scope>合并及公司|合并及母公司|合并|母公司|公司)?"
+    r"^" + _CN_TITLE_NUMBER + r"(?P<scope>合并及公司|合并及母公司|合并及本行|合并|母公司|本公司|公司|本行|银行)?"
     r"(?P<kind>资产负债表|利润表|损益表|利润及利润分配表|现金流量表|所有者权益变动表|股东权益变动表)"
     r"(?:[(（]续[)）])?(?:[（(][^）)]*[）)])?$")
 _EN_TITLE = re.compile(
@@ -29,6 +29,9 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+PARENT_SCOPES = ("母公司", "本公司", "公司", "本行", "银行")  # the parent company (a bank calls itself 本行)
+
+
 def statement_title(row_text: str) -> tuple[str, bool] | None:
     """(kind, consolidated?) when a line is the title of a financial statement, else None."""
     text = compact(row_text)
@@ -38,7 +41,7 @@ def statement_title(row_text: str) -> tuple[str, bool] | None:
     if m:
         kind = {"资产负债表": BALANCE, "利润表": INCOME, "损益表": INCOME, "利润及利润分配表": INCOME}.get(m.group("kind"), OTHER)
         scope = m.group("scope") or ""
-        return kind, scope.startswith("合并") or scope == ""
+        return kind, scope not in PARENT_SCOPES
     m = _EN_TITLE.match(text.lower().replace("’", "'"))
     if m:
         k = m.group("kind")
@@ -70,7 +73,7 @@ def is_continuation_title(row_text: str) -> bool:
 def is_parent_only_title(row_text: str) -> bool:
     """The parent-company statement (母公司…表), which must not be read as the consolidated one."""
     m = _CN_TITLE.match(compact(row_text))
-    return bool(m) and (m.group("scope") or "") in ("母公司", "公司")
+    return bool(m) and (m.group("scope") or "") in PARENT_SCOPES
 
 
 _CN_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[其加减][中]?[:：])+")
