@@ -10,7 +10,7 @@ from services.financials import labels as L
 from services.financials.messages import field_name, status_name
 from services import i18n
 
-from services.exports import csv_bytes
+from services.exports import csv_bytes  # noqa: F401 - the summary CSV of a batch
 from services.exports import safe_frame as _safe_frame
 
 
@@ -182,6 +182,14 @@ def to_json(reports: list[dict]) -> str:
 def to_csv(reports: list[dict], lang: str) -> bytes:
     """Figure-by-figure CSV (UTF-8 with BOM so Excel shows Chinese), formula-safe."""
     return csv_bytes(detail_frame(reports, lang))
+
+
+def frame_xlsx(frame: pd.DataFrame, sheet: str = "summary") -> bytes:
+    """One formula-safe sheet as an Excel workbook."""
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
+        _safe_frame(frame).to_excel(writer, sheet_name=sheet, index=False)
+    return buf.getvalue()
 
 
 def to_xlsx(reports: list[dict], lang: str) -> bytes:

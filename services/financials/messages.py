@@ -162,6 +162,9 @@ i18n.register({
     "fin.restored": {"zh": "已恢复此前完成的 {n} 份报告的结果。", "en": "Restored the results of {n} report(s) finished earlier."},
     "fin.cli.saving": {"zh": "每份报告完成后立即保存到 {folder}", "en": "Each report is saved to {folder} as soon as it is done"},
     "fin.cli.saved": {"zh": "已完成并保存 {name}（{i}/{n}）", "en": "Done and saved: {name} ({i}/{n})"},
+    "fin.cli.progress": {"zh": "已完成并保存 {name}（{i}/{n}），预计还需 {left}",
+                         "en": "Done and saved: {name} ({i}/{n}), about {left} left"},
+    "fin.cli.summary": {"zh": "汇总表已写入 {path}", "en": "Summary written to {path}"},
     "fin.cli.reused": {"zh": "{name} 已在此前完成，直接使用保存的结果", "en": "{name} finished earlier; using the saved result"},
 })
 
