@@ -298,3 +298,19 @@ def test_real_english_filings(shared_data):
     bby = analyze(en / "BESTBUY_2024Q2_10Q.pdf", lang="en").extraction
     assert bby.fields["revenue"].value == 9_583e6  # three months ended July 29, 2023 (first column)
     assert bby.fields["total_liabilities"].status == "derived"
+
+
+@pytest.mark.parametrize("stem", ["000059_huajin_2019_annual_report", "000570_changchai_2019_annual_report",
+                                  "002099_haixiang_2019_annual_report", "002888_huiwei_2019_annual_report"])
+def test_real_shenzhen_reports_every_field_verified(shared_data, stem):
+    pdf = shared_data / "reports" / "cn" / "extra" / f"{stem}.pdf"
+    expected = json.loads(pdf.with_name(f"{stem}.expected.json").read_text("utf-8"))
+    ext = analyze(pdf).extraction
+    assert (ext.company_name, ext.stock_code, ext.fiscal_year) == \
+        (expected["company_name"], expected["stock_code"], expected["fiscal_year"])
+    for key, value in expected["fields"].items():
+        got = ext.fields[key]
+        assert got.value == pytest.approx(value, abs=0.005), key
+        assert got.page == expected["pages"][key], key
+        assert got.status == "verified", key  # statement and summary / identity / notes agree
+    assert ext.industry == "general" and all(c.ok for c in ext.checks)

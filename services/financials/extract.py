@@ -456,7 +456,7 @@ def locate_info_pages(texts: list[str], language: str) -> dict[str, list[int]]:
         if language == "zh":
             if "公司简介" in c and ("中文名称" in c or "股票代码" in c or "公司代码" in c) and "profile" not in found:
                 found["profile"] = [i + 1]
-            if "主要会计数据" in c and "营业收入" in c and re.search(r"\d{1,3}(,\d{3}){2,}", c) and "key_figures" not in found:
+            if "主要会计数据" in c and "营业收入" in c and re.search(r"\d{1,3}(,\d{3})+", c) and "key_figures" not in found:
                 found["key_figures"] = [i + 1]
     return found
 
