@@ -63,9 +63,14 @@ def process(files: list[tuple[str, bytes]], use_model: bool) -> None:
             results[name] = out["dict"]
             batch.keep_for_owner(owner, out["dict"])  # kept at once: a batch cut short keeps what finished
             found = sum(1 for f in out["dict"]["fields"].values() if f["value"] is not None or f["status"] == "not_applicable")
+            statuses = [f["status"] for f in out["dict"]["fields"].values()]
             if not out["error"]:
-                file_notices.append(("success", t("fin.file_ok", name=name, found=found,
-                                                  seconds=f"{out['dict'].get('elapsed_s', 0):.2f}")))
+                # A report with conflicting readings is not a success to skim past.
+                level = "warning" if "conflict" in statuses else "success"
+                file_notices.append((level, t("fin.file_ok", name=name, found=found,
+                                              seconds=f"{out['dict'].get('elapsed_s', 0):.2f}",
+                                              verified=statuses.count("verified"),
+                                              conflict=statuses.count("conflict"))))
         file_notices += [("warning", f"{name}: {w}") for w in out["warnings"]]
         notices[name] = file_notices
     bar.progress(1.0, text=t("fin.progress_done", n=len(files)))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -90,5 +91,7 @@ def test_page_tables_fit_show_statuses_and_no_none(tmp_path):
     for detail in frames[1:]:
         assert not detail.isna().any().any() and "None" not in detail.astype(str).values
     assert any("不一致" in w.value for w in at.warning)  # the conflicting report says so
+    assert any("odd.pdf" in w.value and re.search(r"冲突 [1-9] 项", w.value) for w in at.warning)  # not green
+    assert not any("odd.pdf" in s.value for s in at.success)
     layout = at.get("plotly_chart")[0].proto.spec
     assert "亿元" in layout
