@@ -267,10 +267,12 @@ def section_columns(section: Section) -> dict[int, float]:
     periods = period_header(section.rows)
     target = None
     if periods:
-        newest = max(periods)
+        newest_key = max(k for k, _ in periods)
+        # The leftmost of the newest columns: 本集团 before 本行 when both are printed side by side.
+        newest_x = min(x for k, x in periods if k == newest_key)
         # Newest first is the rule (leftmost column); only a header putting it elsewhere moves the choice.
-        if newest[1] > min(x for _, x in periods) + 1:
-            target = newest[1]
+        if newest_x > min(x for _, x in periods) + 1:
+            target = newest_x
     return _current_column(section.rows, target)
 
 
@@ -466,7 +468,7 @@ def is_restatement(section: Section) -> bool:
     / 调整数): titled like a statement, but not the statement."""
     header = [r for r in section.rows[:12] if not r.amounts]
     text = L.compact(" ".join(r.text for r in section.before + header))
-    if re.search(r"调整数|调整金额|影响金额|首次执行|重分类|重新计量|restated|adjustments", text, re.I):
+    if re.search(r"调整数|调整金额|影响金额|首次执行", text):
         return True
     periods = period_header(section.rows)
     if section.kind == L.BALANCE and periods:

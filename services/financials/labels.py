@@ -14,7 +14,7 @@ _CN_TITLE_NUMBER = r"(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）]?[�
 _CN_TITLE = re.compile(
     r"^" + _CN_TITLE_NUMBER + r"(?P<scope>合并及公司|合并及母公司|合并及本行|合并|母公司|本公司|公司|本行|银行)?"
     r"(?P<kind>资产负债表|利润表|损益表|利润及利润分配表|现金流量表|所有者权益变动表|股东权益变动表)"
-    r"(?:[(（]续[)）])?(?:[（(][^）)]*[）)])?$")
+    r"(?:[(（]续[)）])?(?:[（(][^）)]*[）)])?(?:(?:19|20)\d\d年(?:\d{1,2}月\d{1,2}日|度)?)?(?:[(（]续[)）])?$")
 _EN_TITLE = re.compile(
     r"^(?:condensed)?(?P<scope>consolidated|combined)?(?:condensed)?"
     r"(?P<kind>balancesheets?|statements?ofincome|statements?of(?:consolidated)?operations|statements?ofearnings"
