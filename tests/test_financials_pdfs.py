@@ -284,8 +284,9 @@ def cn_institution_report(path: Path, *, industry="bank", unit_line="（除特�
     Figures (in the stated unit): revenue 150,000 (bank: 利息净收入 100,000 + 手续费及佣金净收入 40,000; insurer:
     已赚保费 120,000), net profit 52,000, attributable 50,000, total assets 8,000,000, total liabilities 7,300,000,
     equity 700,000."""
-    bank = industry == "bank"
-    name = "测试商业银行股份有限公司" if bank else "测试人寿保险股份有限公司"
+    bank = industry in ("bank", "securities")  # a securities firm's income statement is laid out like a bank's
+    name = {"bank": "测试商业银行股份有限公司", "insurer": "测试人寿保险股份有限公司",
+            "securities": "测试证券股份有限公司"}[industry]
     own = "本行" if bank else "公司"
     doc = pymupdf.open()
     w = Writer(doc)
@@ -311,7 +312,10 @@ def cn_institution_report(path: Path, *, industry="bank", unit_line="（除特�
         w.text(unit_line, x=300)
     w.text(f"项目                     附注            {year}年12月31日    {year - 1}年12月31日")
     w.line("资产：")
-    if bank:
+    if industry == "securities":
+        w.line("货币资金", ("600,000", "580,000"), note="七、1")
+        w.line("融出资金", ("4,400,000", "4,100,000"), note="七、3")
+    elif bank:
         w.line("现金及存放中央银行款项", ("600,000", "580,000"), note="五、1")
         w.line("发放贷款和垫款", ("4,400,000", "4,100,000"), note="五、6")
     else:
@@ -322,7 +326,9 @@ def cn_institution_report(path: Path, *, industry="bank", unit_line="（除特�
     w.new_page()
     w.text("合并资产负债表（续）", x=250)
     w.line("负债：")
-    if bank:
+    if industry == "securities":
+        w.line("代理买卖证券款", ("6,000,000", "5,600,000"), note="七、30")
+    elif bank:
         w.line("吸收存款", ("6,000,000", "5,600,000"), note="五、20")
     else:
         w.line("保险合同准备金", ("6,000,000", "5,600,000"))

@@ -48,7 +48,7 @@ def test_unit_text_forms_and_non_units():
     assert report_convention(["第十节 财务报告\n除特别注明外，本报告所有金额单位均为人民币百万元\n"]) == (1e6, "百万元", 1)
 
 
-@pytest.mark.parametrize("industry", ["bank", "insurer"])
+@pytest.mark.parametrize("industry", ["bank", "insurer", "securities"])
 def test_bank_and_insurer_in_millions_over_three_pages(tmp_path, industry):
     r = analyze(cn_institution_report(tmp_path / f"{industry}.pdf", industry=industry))
     ext = r.extraction
@@ -65,6 +65,7 @@ def test_bank_and_insurer_in_millions_over_three_pages(tmp_path, industry):
     for key in ("operating_cost", "gross_profit"):
         assert f[key].status == "not_applicable" and f[key].value is None
     assert "营业成本" in f["gross_profit"].note_text("zh") and "gross profit" in f["gross_profit"].note_text("en")
+    assert {"bank": "银行", "insurer": "保险公司", "securities": "证券公司"}[industry] in f["operating_cost"].note_text("zh")
     assert not any("未找到单位" in w for w in r.warnings("zh"))
 
 
@@ -127,3 +128,20 @@ def test_wrong_summary_is_a_conflict_not_a_silent_pick(tmp_path):
     liab = r.extraction.fields["total_liabilities"]
     # 资产总计 = 负债合计 + 所有者权益合计 fails: liabilities has two readings that disagree.
     assert liab.status == "conflict" and liab.value == 2_000_000.0 and liab.second_value == 1_999_000.0
+
+
+def test_model_reading_with_its_own_unit_is_the_second_reading(tmp_path, replay_conn):
+    """A 10-K has no 主要会计数据: the table parse alone is unverified; the model reading the located pages, unit
+    named, and finding the same number makes it verified; a different number makes it a conflict."""
+    import json
+
+    from tests.test_financials_pdfs import en_10k
+    reply = {"unit": "millions", "revenue": {"value": 12000, "page": 2, "source_text": "Net sales 12,000"},
+             "total_assets": {"value": 21000, "page": 3, "source_text": "Total assets 21,000"}}
+    alone = analyze(en_10k(tmp_path / "k.pdf"), lang="en").extraction.fields
+    assert alone["revenue"].status == "unverified"
+    r = analyze(en_10k(tmp_path / "k.pdf"), conn=replay_conn([json.dumps(reply)]), use_model=True, lang="en")
+    f = r.extraction.fields
+    assert f["revenue"].status == "verified" and f["revenue"].second_page == 2
+    assert f["total_assets"].status == "conflict" and f["total_assets"].value == 20_000e6
+    assert f["total_assets"].model_value == 21_000e6
