@@ -46,6 +46,10 @@ def test_notes_follow_the_interface_language(reports, tmp_path):
     for d in reports:
         for f in d["fields"].values():
             assert not any(word in (f.get("note") or "") for word in ("revenue", "operating", "from the", "line"))
+    assert [c["name"] for c in good["checks"]] == ["资产总计 = 负债合计 + 所有者权益合计", "资产总计 = 负债和所有者权益总计"]
+    broken = analyze(cn_report(tmp_path / "eq.pdf", equity_off_by=1000))
+    assert any("资产总计 = 负债合计 + 所有者权益合计" in w for w in broken.warnings("zh"))
+    assert not any("liabilities" in w for w in broken.warnings("zh"))
     en = analyze(cn_institution_report(tmp_path / "b.pdf")).to_dict("en")
     assert "gross profit" in en["fields"]["gross_profit"]["note"]
 

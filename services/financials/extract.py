@@ -103,6 +103,7 @@ class Extraction:
 
     @property
     def is_financial_institution(self) -> bool:
+        """A bank, insurer or securities firm (their statements have no 营业成本)."""
         return self.industry != "general"
 
 

@@ -27,6 +27,12 @@ INDUSTRY_NAMES = {
     "securities": ("证券公司", "securities firm"),
 }
 
+CHECK_NAMES = {
+    "assets = liabilities + equity": ("资产总计 = 负债合计 + 所有者权益合计", "assets = liabilities + equity"),
+    "assets = liabilities and equity": ("资产总计 = 负债和所有者权益总计", "assets = liabilities and equity"),
+    "revenue / total assets": ("营业收入 / 资产总计 在合理范围内", "revenue / total assets within a plausible range"),
+}
+
 NOTES = {
     "fin.note.empty_cell": ("本报告期列为空", "empty in the report-period column"),
     "fin.note.unit_unknown": ("报表未注明单位，数量级无法核对", "no unit printed: the magnitude cannot be checked"),
@@ -172,6 +178,12 @@ i18n.register({
 def field_name(key: str, lang: str) -> str:
     """Display name of a figure."""
     return i18n.t(f"fin.field.{key}", lang)
+
+
+def check_name(name: str, lang: str) -> str:
+    """Display name of an identity check (the internal name when unknown)."""
+    zh_en = CHECK_NAMES.get(name)
+    return name if zh_en is None else zh_en[0 if lang == "zh" else 1]
 
 
 def status_name(key: str, lang: str) -> str:
