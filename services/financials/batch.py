@@ -91,6 +91,22 @@ def _analyze_to_dict(path: str, lang: str) -> tuple[dict, bool, list[str]]:
     return r.to_dict(lang), r.extraction is not None, r.warnings(lang)
 
 
+def _saved_entries(folder: Path) -> tuple[dict[int, dict], dict[str, dict]]:
+    """Results kept by an earlier run of this batch, by position and by file name."""
+    by_index: dict[int, dict] = {}
+    by_name: dict[str, dict] = {}
+    if not folder.is_dir():
+        return by_index, by_name
+    for path in folder.glob("[0-9][0-9][0-9]-*.json"):
+        try:
+            entry = json.loads(path.read_text(encoding="utf-8"))
+            by_index[int(entry["index"])] = entry["result"]
+            by_name[entry["result"]["file"]] = entry["result"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # cut short by a kill: that report is simply done again
+    return by_index, by_name
+
+
 def format_duration(seconds: float) -> str:
     """1h02m / 3m05s / 12s."""
     seconds = int(round(max(seconds, 0)))
@@ -105,11 +121,15 @@ def run_batch(files: list[Path], folder: Path, *, workers: int = 1, lang: str = 
     moment it is done and reports saved by an earlier run are reused. on_done(done, total, result, warnings,
     seconds_left) is called after each report."""
     import concurrent.futures as cf
-    done = {d.get("file"): d for d in saved_results(folder)} if folder.is_dir() else {}
+    by_index, by_name = _saved_entries(folder)
+    names = [f.name for f in files]
     results: dict[int, tuple[dict, bool]] = {}
     todo = []
     for i, f in enumerate(files):
-        d = done.get(f.name)
+        d = by_index.get(i)
+        if d is None or d.get("file") != f.name:
+            # Files added or removed since: a name still identifies a report when it occurs once in the batch.
+            d = by_name.get(f.name) if names.count(f.name) == 1 else None
         if d is not None and d.get("fields"):
             results[i] = (d, True)
         else:
