@@ -296,7 +296,7 @@ def cn_institution_report(path: Path, *, industry="bank", unit_line="（除特�
     w.new_page()
     w.text("第二节 公司简介和主要财务指标")
     w.text(f"公司的中文名称 {name}")
-    w.text("主要会计数据和财务指标")
+    w.text("会计数据和财务指标摘要")  # a bank's / insurer's name for the 主要会计数据 table
     if summary_unit:
         w.text(unit_line, x=300)
     w.line("营业收入", ("150,000", "140,000", "130,000"))

@@ -454,14 +454,22 @@ def read_metadata(texts: list[str], ext: Extraction) -> None:
 def locate_info_pages(texts: list[str], language: str) -> dict[str, list[int]]:
     """Cover, company-profile and key-figures pages (1-based)."""
     found: dict[str, list[int]] = {"cover": [1]}
-    for i, text in enumerate(texts[:HEAD_PAGES]):
-        c = L.compact(text)
+    for i in range(min(len(texts), KEY_FIGURE_PAGES)):
+        if i >= HEAD_PAGES and ("key_figures" in found or language != "zh"):
+            break
+        c = L.compact(texts[i])
         if language == "zh":
             if "公司简介" in c and ("中文名称" in c or "股票代码" in c or "公司代码" in c) and "profile" not in found:
                 found["profile"] = [i + 1]
-            if "主要会计数据" in c and "营业收入" in c and re.search(r"\d{1,3}(,\d{3})+", c) and "key_figures" not in found:
+            if _KEY_FIGURES_TITLE.search(c) and "营业收入" in c and re.search(r"\d{1,3}(,\d{3})+", c) \
+                    and "key_figures" not in found:
                 found["key_figures"] = [i + 1]
     return found
+
+
+KEY_FIGURE_PAGES = 30  # a bank's 会计数据和财务指标摘要 can stand after a long chairman's statement
+# 主要会计数据 (general format) · 会计数据和财务指标摘要 / 财务摘要 / 财务概要 (banks, insurers)
+_KEY_FIGURES_TITLE = re.compile(r"主要会计数据|会计数据和(?:业务数据|财务指标)摘要|财务摘要|财务概要|主要财务数据")
 
 
 def is_restatement(section: Section) -> bool:
