@@ -61,7 +61,7 @@ class Writer:
 def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司", code="600123", short="测试科技", year=2021,
               bank=False, break_balance_after=None, equity_off_by=None, scanned=False, filler_pages=3,
               injection=None, loss=False, plain_notes=False, statements=True, cost_note=True, unit_line=None,
-              numbered=False, restated=False, old_first=False) -> Path:
+              numbered=False, restated=False, old_first=False, finance_arm=False) -> Path:
     """A Chinese annual report: cover, profile, key figures, consolidated and parent statements.
 
     Figures (in the stated unit): revenue 1,000,000.00, cost 600,000.00 (absent for a bank), net profit
@@ -154,7 +154,11 @@ def cn_report(path: Path, *, unit="元", company="测试科技股份有限公司
         w.line("二、营业支出", cols("850,000.00", "800,000.00", "760,000.00"))
     else:
         w.line("一、营业总收入", cols("1,000,000.00", "950,000.00", "900,000.00"))
-        w.line("其中：营业收入", cols("1,000,000.00", "950,000.00", "900,000.00"), note="七、61")
+        if finance_arm:  # a finance subsidiary's interest income is part of 营业总收入 only
+            w.line("其中：营业收入", cols("990,000.00", "940,000.00", "890,000.00"), note="七、61")
+            w.line("利息收入", cols("10,000.00", "10,000.00", "10,000.00"))
+        else:
+            w.line("其中：营业收入", cols("1,000,000.00", "950,000.00", "900,000.00"), note="七、61")
         w.line("二、营业总成本", cols("850,000.00", "800,000.00", "760,000.00"))
         w.line("其中：营业成本", cols("600,000.00", "580,000.00", "560,000.00"))
         w.line("财务费用", cols("(12,345.67)", "-2,000.00", "1,000.00"), note="七、66")

@@ -145,3 +145,11 @@ def test_model_reading_with_its_own_unit_is_the_second_reading(tmp_path, replay_
     assert f["revenue"].status == "verified" and f["revenue"].second_page == 2
     assert f["total_assets"].status == "conflict" and f["total_assets"].value == 20_000e6
     assert f["total_assets"].model_value == 21_000e6
+
+
+def test_revenue_is_the_line_the_summary_confirms(tmp_path):
+    """A group with a finance arm: 营业总收入 1,000,000.00 includes 利息收入; 其中：营业收入 is 990,000.00. The
+    summary's 营业收入 is 1,000,000.00, so the total is the revenue both readings agree on (not a conflict)."""
+    r = analyze(cn_report(tmp_path / "g.pdf", finance_arm=True))
+    rev = r.extraction.fields["revenue"]
+    assert rev.value == 1_000_000.0 and rev.status == "verified" and rev.source_text.startswith("一、营业总收入")

@@ -595,12 +595,35 @@ def extract(source: PageSource) -> tuple[Extraction, list[Section]]:
         (ext.fields if name in L.FIELDS else ext.extra)[name] = fig
 
     summary = read_key_figures(source, ext)
+    _prefer_line_the_summary_confirms(ext, summary, chosen, units, known)
     _fill_derived(ext)
     ext.checks = identity_checks(ext)
     cross_check(ext, summary, known, units, texts, chosen)
     if not chosen:
         ext.warnings.append(("fin.warn.no_statements", {}))
     return ext, list(chosen.values())
+
+
+def _prefer_line_the_summary_confirms(ext: Extraction, summary: dict, chosen: dict, units: dict, known: dict) -> None:
+    """营业总收入 and 营业收入 differ in a group with a finance arm (利息收入, 已赚保费): when the summary's revenue
+    is the other of the two lines, that line is the revenue both readings agree on."""
+    reading, fig, s = summary.get("revenue"), ext.fields.get("revenue"), chosen.get(L.INCOME)
+    if reading is None or fig is None or s is None or fig.value is None or not known.get(L.INCOME):
+        return
+    mult = units[L.INCOME][0]
+    if abs(fig.value - reading.value) <= _tolerance((fig.raw, mult), (reading.raw, reading.multiplier)):
+        return
+    columns = section_columns(s)
+    for i, row in enumerate(s.rows):
+        if not row.amounts or not any(L.normalize(c) in ("营业总收入", "营业收入")
+                                      for c in label_candidates(s.rows, i)):
+            continue
+        raw, value = _value_in_column(row, columns.get(row.page))
+        if value is not None and abs(value * mult - reading.value) <= _tolerance((raw, mult), (reading.raw, reading.multiplier)):
+            label = next(c for c in label_candidates(s.rows, i) if L.normalize(c) in ("营业总收入", "营业收入"))
+            ext.fields["revenue"] = Figure(value=round(value * mult, 2), page=row.page, raw=raw, status="unverified",
+                                           source_text=_source_line(LineHit(0, row, label, raw, value)))
+            return
 
 
 @dataclass
