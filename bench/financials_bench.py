@@ -1,6 +1,7 @@
 """Speed and prompt size of the extractor, side by side with the alternatives, in one run.
 
     python bench/financials_bench.py [--runs 5] [--pdfplumber]
+    python bench/financials_bench.py --batch [--workers 1 2]   # reports per minute of the batch runner
 
 Per report: median seconds for open + text layer + locate + table parse (no model), the same normalised to a
 200-page report, and the tokens the model is sent (located pages only) against the whole document's tokens
@@ -33,11 +34,37 @@ def synthetic(pages: int, folder: Path) -> Path:
     return cn_report(folder / f"synthetic_{pages}p.pdf", filler_pages=pages - 9)
 
 
+def batch_throughput(workers_list: list[int]) -> None:
+    """Reports per minute of `python -m services financials DIR --workers N` (run_batch, fresh folder each time)
+    over every shared report, cn/extra included; wall time includes starting the worker processes."""
+    from services.financials.batch import run_batch
+    files = sorted(DATA.rglob("*.pdf"))
+    files = [f for f in files if "more" not in f.parts]
+    print(f"{len(files)} reports, {sum(_pages(f) for f in files)} pages")
+    for workers in workers_list:
+        folder = Path(tempfile.mkdtemp(prefix=f"fin-batch-{workers}-"))
+        start = time.perf_counter()
+        run_batch(files, folder, workers=workers, lang="zh")
+        took = time.perf_counter() - start
+        print(f"workers {workers}: {took:6.1f} s  →  {len(files) / took * 60:5.1f} reports/minute", flush=True)
+
+
+def _pages(pdf: Path) -> int:
+    import pymupdf
+    with pymupdf.open(pdf) as doc:
+        return len(doc)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--pdfplumber", action="store_true")
+    ap.add_argument("--batch", action="store_true", help="reports per minute of the batch runner")
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = ap.parse_args(argv)
+    if args.batch:
+        batch_throughput(args.workers)
+        return 0
     files = sorted(DATA.glob("*/*.pdf")) if DATA.is_dir() else []
     tmp = Path(tempfile.mkdtemp(prefix="fin-bench-"))
     files += [synthetic(200, tmp), synthetic(500, tmp)]

@@ -27,10 +27,28 @@ from services.financials import labels as L  # noqa: E402
 from services.financials.service import analyze  # noqa: E402
 
 
+# Written down before tuning (docs/financials.md): the extractor was changed looking at these only.
+TUNING = {"sifang_603339_2019_annual_report", "000059_huajin_2019_annual_report", "000570_changchai_2019_annual_report"}
+HELD_OUT = {"002099_haixiang_2019_annual_report", "002888_huiwei_2019_annual_report"}
+
+
+def _extra_expected(raw: dict) -> dict:
+    """The extra reports' expected.json (fields: value, pages: page) in the shape of the others."""
+    fields = {k: {"value": v, "page": raw["pages"][k]} for k, v in raw["fields"].items()}
+    return {**raw, "fields": fields}
+
+
+def split_of(pdf: Path) -> str:
+    """tuning / held-out / en (the English filings, tuned on earlier)."""
+    return "tuning" if pdf.stem in TUNING else "held-out" if pdf.stem in HELD_OUT else "en"
+
+
 def cases() -> list[tuple[Path, dict]]:
     out = []
     cn = DATA / "cn" / "sifang_603339_2019_annual_report.pdf"
     out.append((cn, json.loads(cn.with_name(cn.stem + ".expected.json").read_text("utf-8"))))
+    for pdf in sorted((DATA / "cn" / "extra").glob("*.pdf")):
+        out.append((pdf, _extra_expected(json.loads(pdf.with_name(pdf.stem + ".expected.json").read_text("utf-8")))))
     en = json.loads((ROOT / "eval" / "financials_expected_en.json").read_text("utf-8"))
     for stem, exp in en.items():
         if not stem.startswith("_"):
@@ -58,16 +76,24 @@ def main(argv=None) -> int:
     rows, totals = [], {"table": [0, 0], "final": [0, 0], "model": [0, 0]}
     for pdf, exp in cases():
         r = analyze(pdf, conn=conn, use_model=conn is not None, lang="zh" if "cn" in pdf.parts else "en")
+        statuses = {k: r.extraction.fields[k].status for k in L.FIELDS}
         ext = r.extraction
         per = {}
         for key in L.FIELDS:
-            e = exp["fields"][key]
+            e = exp["fields"].get(key)
+            if e is None:  # the extra reports list no gross profit
+                continue
             f = ext.fields[key]
             table_ok = right(f.table_value if f.model_status is not None else f.value, f.page, e) \
-                if f.model_status is None or f.note != "from the model" else False
+                if f.model_status is None or f.note != "fin.note.from_model" else False
             final_ok = right(f.value, f.page, e)
             per[key] = {"expected": e["value"], "value": f.value, "page": f.page, "status": f.status,
                         "table_ok": table_ok, "final_ok": final_ok}
+            split = totals.setdefault(split_of(pdf), [0, 0, 0, 0])
+            split[3] += f.status == "verified"
+            split[0] += final_ok
+            split[1] += 1
+            split[2] += f.status == "verified" and not final_ok  # a wrong number marked verified
             totals["table"][0] += table_ok
             totals["table"][1] += 1
             totals["final"][0] += final_ok
@@ -84,7 +110,7 @@ def main(argv=None) -> int:
                      "tokens_sent": r.tokens_sent, "tokens_document": r.tokens_document,
                      "checks_ok": all(c.ok for c in ext.checks)})
         ok = sum(v["final_ok"] for v in per.values())
-        print(f"{pdf.name:45s} fields {ok}/7  meta {sum(meta_ok.values())}/2  "
+        print(f"[{split_of(pdf)}] {pdf.name:45s} fields {ok}/{len(per)}  meta {sum(meta_ok.values())}/2  "
               f"{r.elapsed_s:5.2f}s  tokens {r.tokens_sent}/{r.tokens_document} "
               f"(×{r.tokens_document / max(r.tokens_sent, 1):.0f} fewer)"
               + (f"  model {sum(v.get('model_ok', False) for v in per.values())}/6 in {r.model_elapsed_s:.0f}s"
@@ -92,8 +118,13 @@ def main(argv=None) -> int:
               + (f"  model error: {rows[-1]['model_error']}" if rows[-1]["model_error"] else ""))
         for key, v in per.items():
             if not v["final_ok"]:
-                print(f"    ✗ {key}: got {v['value']} p.{v['page']} expected {v['expected']}")
+                print(f"    ✗ {key}: got {v['value']} p.{v['page']} [{v['status']}] expected {v['expected']}")
     fb = financebench_evidence(rows)
+    for split in ("tuning", "held-out", "en"):
+        if split in totals:
+            right_n, n, wrong_verified, verified = totals[split]
+            print(f"{split:9s}: {right_n}/{n} fields right, {verified} verified (two readings agree), "
+                  f"{wrong_verified} wrong figures marked verified")
     print(f"\ntable parse (no model): {totals['table'][0]}/{totals['table'][1]} fields right")
     if conn is not None:
         print(f"model alone:            {totals['model'][0]}/{totals['model'][1]} fields right (gross profit excluded)")
@@ -124,7 +155,7 @@ def financebench_evidence(rows) -> dict:
                 stats["located"] += 1
             flat = re.sub(r"\s+", " ", text)
             for f in r.extraction.fields.values():
-                if f.page == page and f.raw and f.status == "verified":
+                if f.page == page and f.raw and f.status in ("verified", "unverified"):
                     stats["figures_checked"] += 1
                     found = bool(re.search(r"(?<![\d,])" + re.escape(f.raw) + r"(?![\d])", flat))
                     stats["figures_found"] += found

@@ -6,7 +6,7 @@ import streamlit as st
 from services.errors import AppError
 from services.financials import batch, charts, export
 from services.financials import messages as fin_messages  # noqa: F401 - registers the fin.* texts
-from services.financials.messages import field_name, status_name
+from services.financials.messages import field_name
 from services.financials.service import analyze
 from ui import session
 from ui.session import t
@@ -63,9 +63,14 @@ def process(files: list[tuple[str, bytes]], use_model: bool) -> None:
             results[name] = out["dict"]
             batch.keep_for_owner(owner, out["dict"])  # kept at once: a batch cut short keeps what finished
             found = sum(1 for f in out["dict"]["fields"].values() if f["value"] is not None or f["status"] == "not_applicable")
+            statuses = [f["status"] for f in out["dict"]["fields"].values()]
             if not out["error"]:
-                file_notices.append(("success", t("fin.file_ok", name=name, found=found,
-                                                  seconds=f"{out['dict'].get('elapsed_s', 0):.2f}")))
+                # A report with conflicting readings is not a success to skim past.
+                level = "warning" if "conflict" in statuses else "success"
+                file_notices.append((level, t("fin.file_ok", name=name, found=found,
+                                              seconds=f"{out['dict'].get('elapsed_s', 0):.2f}",
+                                              verified=statuses.count("verified"),
+                                              conflict=statuses.count("conflict"))))
         file_notices += [("warning", f"{name}: {w}") for w in out["warnings"]]
         notices[name] = file_notices
     bar.progress(1.0, text=t("fin.progress_done", n=len(files)))
@@ -102,16 +107,14 @@ if not results:
 reports = list(results.values())
 
 st.subheader(t("fin.compare"))
-st.dataframe(export.comparison_frame(reports, lang), hide_index=True, width="stretch",
-             column_config={field_name(k, lang): st.column_config.NumberColumn(format="localized")
-                            for k in ("revenue", "operating_cost", "gross_profit", "net_profit",
-                                      "net_profit_attributable", "total_assets", "total_liabilities")}
-             | {t("fin.col.debt_ratio"): st.column_config.NumberColumn(format="percent")})
+st.dataframe(export.comparison_view(reports, lang), hide_index=True, width="stretch")
+st.caption(t("fin.compare_legend"))
 
 st.subheader(t("fin.charts"))
 currencies = sorted({d.get("currency") or "?" for d in reports})
 if len(currencies) > 1:
     st.warning(t("fin.chart_mixed_currency", currencies=", ".join(currencies)))
+st.caption(t("fin.chart_status_note"))
 chart_left, chart_right = st.columns(2)
 chart_left.plotly_chart(charts.revenue_profit_chart(reports, lang), key="fin.chart_rev")
 chart_right.plotly_chart(charts.debt_ratio_chart(reports, lang), key="fin.chart_debt")
@@ -121,19 +124,9 @@ for d in reports:
     title = " · ".join(str(x) for x in (d.get("file"), d.get("company_name"), d.get("stock_code"), d.get("fiscal_year"),
                                          d.get("currency")) if x)
     with st.expander(title, expanded=len(reports) == 1):
-        rows = []
-        for key, f in d["fields"].items():
-            row = {t("fin.col.field"): field_name(key, lang), t("fin.col.value"): f["value"],
-                   t("fin.col.page"): f["page"], t("fin.col.source"): f["source_text"],
-                   t("fin.col.status"): status_name(f["status"], lang), t("fin.col.note"): f.get("note")}
-            if "model_status" in f:
-                row[t("fin.col.table_value")] = f.get("table_value")
-                row[t("fin.col.model_value")] = f.get("model_value")
-                row[t("fin.col.model_status")] = status_name(f["model_status"], lang)
-            rows.append(row)
-        st.dataframe(rows, hide_index=True, width="stretch",
-                     column_config={t("fin.col.value"): st.column_config.NumberColumn(format="localized")})
-        disagree = [field_name(k, lang) for k, f in d["fields"].items() if f.get("conflict")]
+        st.dataframe(export.detail_rows(d, lang, for_display=True), hide_index=True, width="stretch")
+        disagree = [field_name(k, lang) for k, f in d["fields"].items()
+                    if f.get("conflict") or f.get("status") == "conflict"]
         if disagree:
             st.warning(t("fin.conflicts", fields="、".join(disagree) if lang == "zh" else ", ".join(disagree)))
         if d.get("checks"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -73,3 +74,24 @@ def test_model_cross_check_on_the_page(tmp_path):
     assets = at.session_state["fin.results"]["cn.pdf"]["fields"]["total_assets"]
     assert assets["conflict"] is True and assets["value"] == 5_000_000.0 and assets["model_value"] == 9_999_999.0
     assert any("不一致" in w.value for w in at.warning)
+
+
+def test_page_tables_fit_show_statuses_and_no_none(tmp_path):
+    from tests.test_financials_pdfs import cn_institution_report
+    bank = cn_institution_report(tmp_path / "bank.pdf")
+    odd = cn_institution_report(tmp_path / "odd.pdf", statement_unit=False, unit_line="单位：人民币百万元")
+    at = page(tmp_path, [cn_report(tmp_path / "cn.pdf"), bank, odd]).run()
+    at.button(key="fin.run").click().run()
+    assert not at.exception
+    frames = [df.value for df in at.dataframe]
+    comparison = frames[0]
+    assert len(comparison.columns) == 4  # 项目 + one column per report: nothing cut off at the right
+    assert any("冲突" in str(v) for v in comparison.iloc[:, 3])
+    assert any("不适用" == str(v) for v in comparison.iloc[:, 2])
+    for detail in frames[1:]:
+        assert not detail.isna().any().any() and "None" not in detail.astype(str).values
+    assert any("不一致" in w.value for w in at.warning)  # the conflicting report says so
+    assert any("odd.pdf" in w.value and re.search(r"冲突 [1-9] 项", w.value) for w in at.warning)  # not green
+    assert not any("odd.pdf" in s.value for s in at.success)
+    layout = at.get("plotly_chart")[0].proto.spec
+    assert "亿元" in layout

@@ -1,6 +1,7 @@
 """`python -m services financials FILE... [--no-llm] [--json] [--csv OUT]`: key figures of report PDFs."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,7 +11,12 @@ from services import i18n, storage
 def register(subparsers, common):
     from services.financials import messages  # noqa: F401 - registers fin.* texts
     p = subparsers.add_parser("financials", parents=[common], help=i18n.t("fin.cli.help", "en"))
-    p.add_argument("files", nargs="+", metavar="FILE", help="report PDFs")
+    p.add_argument("files", nargs="+", metavar="FILE", help="report PDFs, or folders of them")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="reports read at once in parallel processes (default: the number of cores; with a model: 1)")
+    p.add_argument("--summary", metavar="OUT",
+                   help="write one row per report with a status column to OUT (.csv or .xlsx); a folder run "
+                        "also writes summary.csv and summary.xlsx into its batch folder")
     p.add_argument("--no-llm", action="store_true", help="table parsing only, no model call")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per file")
     p.add_argument("--csv", metavar="OUT", help="write figure-by-figure CSV to OUT")
@@ -23,37 +29,49 @@ def register(subparsers, common):
 
 def run(args) -> int:
     from services.cli import cli_lang, connection_from_args
-    from services.financials import export
+    from services.financials import batch, export
     from services.financials.messages import field_name, status_name
-    from services.financials.service import analyze
-    from services.financials import batch
     lang = cli_lang(args)
     conn = None if args.no_llm else connection_from_args(args)
-    folder = Path(args.save_dir) if args.save_dir else batch.new_batch_dir()
-    done = {d.get("file"): d for d in batch.saved_results(folder)} if folder.is_dir() else {}
+    files = batch.report_files(args.files)
+    dirs = [f for f in args.files if Path(f).is_dir()]
+    if args.save_dir:
+        folder = Path(args.save_dir)
+    elif len(dirs) == 1 and len(args.files) == 1:
+        folder = batch.batch_dir_for(dirs[0])  # the same folder each run: a run cut short resumes
+    else:
+        folder = batch.new_batch_dir()
     print(i18n.t("fin.cli.saving", lang, folder=str(folder)), file=sys.stderr, flush=True)
-    dicts, ok = [], []
-    for i, f in enumerate(args.files):
-        name = Path(f).name
-        if name in done and done[name].get("fields"):
+
+    def on_done(done, total, d, warnings, seconds_left):
+        name = d.get("file")
+        if done < 0:
             print(i18n.t("fin.cli.reused", lang, name=name), file=sys.stderr, flush=True)
-            dicts.append(done[name])
-            ok.append(True)
-            continue
-        r = analyze(f, conn=conn, use_model=conn is not None, lang=lang)
-        d = r.to_dict(lang)
-        batch.save_result(folder, i, d)  # kept the moment it is done: a batch cut short keeps what finished
-        dicts.append(d)
-        ok.append(r.extraction is not None)
-        if r.error is not None:
-            print(i18n.t("fin.file_failed", lang, name=r.file, message=r.error.message(lang)), file=sys.stderr)
-        for w in r.warnings(lang):
-            print(f"{r.file}: {w}", file=sys.stderr)
-        print(i18n.t("fin.cli.saved", lang, name=r.file, i=i + 1, n=len(args.files)), file=sys.stderr, flush=True)
+            return
+        if d.get("error"):
+            print(i18n.t("fin.file_failed", lang, name=name, message=d["error"]), file=sys.stderr)
+        for w in warnings:
+            print(f"{name}: {w}", file=sys.stderr)
+        print(i18n.t("fin.cli.progress", lang, name=name, i=done, n=total,
+                     left=batch.format_duration(seconds_left or 0)), file=sys.stderr, flush=True)
+
+    outcome = batch.run_batch(files, folder, workers=max(1, args.workers), lang=lang, conn=conn, on_done=on_done)
+    dicts = [d for d, _ in outcome]
+    ok = [good for _, good in outcome]
     if args.csv:
         storage.write_atomic(args.csv, export.to_csv(dicts, lang))
     if args.xlsx:
         storage.write_atomic(args.xlsx, export.to_xlsx(dicts, lang))
+    summaries = [Path(args.summary)] if args.summary else []
+    if dirs:
+        summaries += [folder / "summary.csv", folder / "summary.xlsx"]
+    for out in summaries:
+        frame = export.comparison_frame(dicts, lang)
+        if out.suffix.lower() == ".xlsx":
+            storage.write_atomic(out, export.frame_xlsx(frame))
+        else:
+            storage.write_atomic(out, export.csv_bytes(frame))
+        print(i18n.t("fin.cli.summary", lang, path=str(out)), file=sys.stderr, flush=True)
     if args.json:
         print(export.to_json(dicts))
     else:

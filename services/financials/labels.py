@@ -9,10 +9,12 @@ FIELDS = ("revenue", "operating_cost", "gross_profit", "net_profit", "net_profit
 # Statement kinds located in a report; "other" statements only end the section before them.
 BALANCE, INCOME, OTHER = "balance", "income", "other"
 
+# Numbering before a title: 1、 / (一) / 一、 / 3. (Shenzhen reports number their statements).
+_CN_TITLE_NUMBER = r"(?:[（(]?[一二三四五六七八九十\d]{1,3}[)）]?[、.．]?)?"
 _CN_TITLE = re.compile(
-    r"^(?P<scope>合并及公司|合并及母公司|合并|母公司|公司)?"
+    r"^" + _CN_TITLE_NUMBER + r"(?P<scope>合并及公司|合并及母公司|合并及本行|合并|母公司|本公司|公司|本行|银行)?"
     r"(?P<kind>资产负债表|利润表|损益表|利润及利润分配表|现金流量表|所有者权益变动表|股东权益变动表)"
-    r"(?:[(（]续[)）])?(?:[（(][^）)]*[）)])?$")
+    r"(?:[(（]续[)）])?(?:[（(][^）)]*[）)])?(?:(?:19|20)\d\d年(?:\d{1,2}月\d{1,2}日|度)?)?(?:[(（]续[)）])?$")
 _EN_TITLE = re.compile(
     r"^(?:condensed)?(?P<scope>consolidated|combined)?(?:condensed)?"
     r"(?P<kind>balancesheets?|statements?ofincome|statements?of(?:consolidated)?operations|statements?ofearnings"
@@ -27,6 +29,9 @@ def compact(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+PARENT_SCOPES = ("母公司", "本公司", "公司", "本行", "银行")  # the parent company (a bank calls itself 本行)
+
+
 def statement_title(row_text: str) -> tuple[str, bool] | None:
     """(kind, consolidated?) when a line is the title of a financial statement, else None."""
     text = compact(row_text)
@@ -36,7 +41,7 @@ def statement_title(row_text: str) -> tuple[str, bool] | None:
     if m:
         kind = {"资产负债表": BALANCE, "利润表": INCOME, "损益表": INCOME, "利润及利润分配表": INCOME}.get(m.group("kind"), OTHER)
         scope = m.group("scope") or ""
-        return kind, scope.startswith("合并") or scope == ""
+        return kind, scope not in PARENT_SCOPES
     m = _EN_TITLE.match(text.lower().replace("’", "'"))
     if m:
         k = m.group("kind")
@@ -50,10 +55,25 @@ def statement_title(row_text: str) -> tuple[str, bool] | None:
     return None
 
 
+def title_is_explicit(row_text: str) -> bool:
+    """The title names its scope (合并… / Consolidated …), not just 资产负债表."""
+    text = compact(row_text)
+    m = _CN_TITLE.match(text)
+    if m:
+        return bool(m.group("scope"))
+    return bool(re.match(r"(?:condensed)?(consolidated|combined)", text.lower()))
+
+
+def is_continuation_title(row_text: str) -> bool:
+    """A title repeated on the next page: 合并资产负债表（续） / Consolidated Balance Sheets (continued)."""
+    text = compact(row_text).lower()
+    return bool(re.search(r"[(（]续[)）]|\(continued\)", text))
+
+
 def is_parent_only_title(row_text: str) -> bool:
     """The parent-company statement (母公司…表), which must not be read as the consolidated one."""
-    text = compact(row_text)
-    return bool(_CN_TITLE.match(text)) and (text.startswith("母公司") or text.startswith("公司"))
+    m = _CN_TITLE.match(compact(row_text))
+    return bool(m) and (m.group("scope") or "") in PARENT_SCOPES
 
 
 _CN_PREFIX = re.compile(r"^(?:[一二三四五六七八九十]+[、.．]|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[其加减][中]?[:：])+")
@@ -129,11 +149,25 @@ _EN_ATTRIBUTABLE = re.compile(r"^(?:net (?:income|earnings)(?: \(loss\))? attrib
                               r"(?!.*noncontrolling).+)$")
 
 
+# 归属于母公司股东 / 所有者 / 本行股东 / 本公司普通股股东 … 的净利润, in any of the formats' wordings.
+_CN_ATTRIBUTABLE = re.compile(r"^(?:其中)?归属于(?!少数)(?:母公司|本行|本公司|上市公司|本集团|公司)[^，,]{0,12}的净(?:利润|亏损)$")
+
+
 def match_rank(field: str, normalized: str) -> int | None:
     """Position of the label in the field's accepted list (lower is better), None when it is not that line item."""
     _, labels = LINE_ITEMS[field]
     if normalized in labels:
         return labels.index(normalized)
-    if field == "net_profit_attributable" and _EN_ATTRIBUTABLE.match(normalized):
+    if field == "net_profit_attributable" and (_EN_ATTRIBUTABLE.match(normalized) or _CN_ATTRIBUTABLE.match(normalized)):
         return len(labels)
     return None
+
+
+# Lines that only exist in the statements of financial institutions (the MoF formats for banks, insurers and
+# securities firms), each needing a figure to count: a general enterprise's format lists some of them empty.
+INDUSTRY_MARKERS = {
+    "bank": ("吸收存款", "发放贷款和垫款", "吸收存款及同业存放", "客户存款", "net interest income"),
+    "insurer": ("已赚保费", "保险业务收入", "赔付支出", "提取保险责任准备金", "保险合同准备金", "premiums earned"),
+    "securities": ("代理买卖证券款", "经纪业务手续费净收入", "融出资金", "结算备付金"),
+}
+FINANCIAL_INCOME = ("利息净收入", "手续费及佣金净收入", "已赚保费", "net interest income", "premiums earned")

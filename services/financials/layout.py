@@ -26,6 +26,7 @@ class Amount:
     raw: str
     value: float | None
     x1: float
+    x0: float | None = None
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Row:
     text: str = ""
     label_x0: float = 0.0
     years: list[tuple[int, float]] = field(default_factory=list)
+    words: list[tuple[float, float, str]] = field(default_factory=list)  # (x0, x1, text), for column headers
 
 
 def parse_amount(token: str) -> float | None | bool:
@@ -103,7 +105,7 @@ def _row_from_line(line: list[Word], page_number: int) -> Row:
         value = parse_amount(text)
         if value is False:
             break
-        amounts.append(Amount(text, value, tokens[i].x1))
+        amounts.append(Amount(text, value, tokens[i].x1, tokens[i].x0))
         cut = i
     amounts.reverse()
     years: list[tuple[int, float]] = []
@@ -117,4 +119,4 @@ def _row_from_line(line: list[Word], page_number: int) -> Row:
     text = " ".join(w.text for w in line).strip()
     label_x0 = label_words[0].x0 if label_words else line[0].x0
     return Row(page=page_number, y=(line[0].y0 + line[0].y1) / 2, label=label, amounts=amounts, text=text,
-               label_x0=label_x0, years=years)
+               label_x0=label_x0, years=years, words=[(w.x0, w.x1, w.text) for w in line])

@@ -17,11 +17,43 @@ STATUS_NAMES = {
     "unverified": ("未核验", "unverified"),
     "not_applicable": ("不适用", "not applicable"),
     "missing": ("未找到", "not found"),
+    "conflict": ("冲突", "conflict"),
+}
+
+INDUSTRY_NAMES = {
+    "general": ("一般企业", "general enterprise"),
+    "bank": ("银行", "bank"),
+    "insurer": ("保险公司", "insurer"),
+    "securities": ("证券公司", "securities firm"),
+}
+
+CHECK_NAMES = {
+    "assets = liabilities + equity": ("资产总计 = 负债合计 + 所有者权益合计", "assets = liabilities + equity"),
+    "assets = liabilities and equity": ("资产总计 = 负债和所有者权益总计", "assets = liabilities and equity"),
+    "revenue / total assets": ("营业收入 / 资产总计 在合理范围内", "revenue / total assets within a plausible range"),
+}
+
+NOTES = {
+    "fin.note.empty_cell": ("本报告期列为空", "empty in the report-period column"),
+    "fin.note.unit_unknown": ("报表未注明单位，数量级无法核对", "no unit printed: the magnitude cannot be checked"),
+    "fin.note.conflict": ("两处读数不一致：另一处为 {value}（第 {page} 页）",
+                          "two readings disagree: the other reads {value} (page {page})"),
+    "fin.note.from_summary": ("取自主要会计数据表（未读到报表），仅一处读数",
+                              "from the key-figures table (主要会计数据); statement not read, one reading only"),
+    "fin.note.no_cost_line": ("{industry}报表没有营业成本项目", "no operating cost line in a {industry}'s statements"),
+    "fin.note.no_gross_profit": ("{industry}报表没有营业成本，毛利不适用",
+                                 "no operating cost in a {industry}'s statements: gross profit does not apply"),
+    "fin.note.gross_profit": ("营业收入 − 营业成本", "revenue − operating cost"),
+    "fin.note.no_minority": ("报表无少数股东损益：等于净利润", "no non-controlling interests: equals net profit"),
+    "fin.note.liabilities_derived": ("负债和所有者权益总计 − 所有者权益合计", "total liabilities and equity − total equity"),
+    "fin.note.from_model": ("取自模型", "from the model"),
 }
 
 i18n.register({
     **{f"fin.field.{k}": {"zh": zh, "en": en} for k, (zh, en) in FIELD_NAMES.items()},
     **{f"fin.status.{k}": {"zh": zh, "en": en} for k, (zh, en) in STATUS_NAMES.items()},
+    **{f"fin.industry.{k}": {"zh": zh, "en": en} for k, (zh, en) in INDUSTRY_NAMES.items()},
+    **{k: {"zh": zh, "en": en} for k, (zh, en) in NOTES.items()},
     "fin.title": {"zh": "财报关键数据提取", "en": "Financial-report extractor"},
     "fin.intro": {
         "zh": "上传年报 / 半年报 / 10-K / 10-Q（PDF，可多份）。先定位主要会计数据、合并资产负债表和合并利润表所在页，"
@@ -40,8 +72,8 @@ i18n.register({
     "fin.clear": {"zh": "清空结果", "en": "Clear results"},
     "fin.progress": {"zh": "正在处理 {name}（{i}/{n}）…", "en": "Processing {name} ({i}/{n})…"},
     "fin.progress_done": {"zh": "已处理 {n} 份文件", "en": "Processed {n} file(s)"},
-    "fin.file_ok": {"zh": "{name}：已提取 {found}/7 项，用时 {seconds} 秒",
-                    "en": "{name}: {found}/7 figures extracted in {seconds} s"},
+    "fin.file_ok": {"zh": "{name}：已提取 {found}/7 项（已核验 {verified} 项，冲突 {conflict} 项），用时 {seconds} 秒",
+                    "en": "{name}: {found}/7 figures extracted ({verified} verified, {conflict} in conflict) in {seconds} s"},
     "fin.file_failed": {"zh": "{name}：{message}", "en": "{name}: {message}"},
     "fin.no_results": {"zh": "尚无结果。请上传 PDF 后点击「开始提取」。",
                        "en": "No results yet. Upload PDFs and press Extract."},
@@ -71,7 +103,20 @@ i18n.register({
     "fin.col.model_status": {"zh": "模型值核验", "en": "Model check"},
     "fin.col.note": {"zh": "说明", "en": "Note"},
     "fin.col.debt_ratio": {"zh": "资产负债率", "en": "Debt ratio"},
-    "fin.conflicts": {"zh": "表格解析与模型结果不一致（并列显示，未合并）：{fields}",
+    "fin.col.report_status": {"zh": "整体状态", "en": "Overall status"},
+    "fin.col.error": {"zh": "错误", "en": "Error"},
+    "fin.col.second_value": {"zh": "另一处读数", "en": "Second reading"},
+    "fin.col.second_page": {"zh": "另一处页码", "en": "Second reading page"},
+    "fin.chart_amount": {"zh": "金额（{unit}）", "en": "Amount ({unit})"},
+    "fin.chart_status_note": {"zh": "斜线 = 未核验或推算，叉线 = 两处读数冲突",
+                              "en": "hatched = unverified or derived, crossed = the two readings conflict"},
+    "fin.compare_legend": {"zh": "✓ 已核验（两处读数一致）；≈ 推算；? 未核验（只有一处读数）；⚠ 冲突（两处读数不一致，见逐项明细）",
+                           "en": "✓ verified (two readings agree); ≈ derived; ? unverified (one reading); "
+                                 "⚠ conflict (readings disagree, see the details)"},
+    "fin.status.error": {"zh": "无法读取", "en": "could not be read"},
+    "fin.conflicts": {"zh": "两处读数不一致（并列显示，未合并，不算已核验）：{fields}",
+                      "en": "Two readings disagree (shown side by side, not merged, not verified): {fields}"},
+    "fin.conflicts_model": {"zh": "表格解析与模型结果不一致（并列显示，未合并）：{fields}",
                       "en": "Table parse and model disagree (shown side by side, not merged): {fields}"},
     "fin.checks": {"zh": "勾稽关系检查", "en": "Identity checks"},
     "fin.check_ok": {"zh": "✓ {name}：{detail}", "en": "✓ {name}: {detail}"},
@@ -123,6 +168,9 @@ i18n.register({
     "fin.restored": {"zh": "已恢复此前完成的 {n} 份报告的结果。", "en": "Restored the results of {n} report(s) finished earlier."},
     "fin.cli.saving": {"zh": "每份报告完成后立即保存到 {folder}", "en": "Each report is saved to {folder} as soon as it is done"},
     "fin.cli.saved": {"zh": "已完成并保存 {name}（{i}/{n}）", "en": "Done and saved: {name} ({i}/{n})"},
+    "fin.cli.progress": {"zh": "已完成并保存 {name}（{i}/{n}），预计还需 {left}",
+                         "en": "Done and saved: {name} ({i}/{n}), about {left} left"},
+    "fin.cli.summary": {"zh": "汇总表已写入 {path}", "en": "Summary written to {path}"},
     "fin.cli.reused": {"zh": "{name} 已在此前完成，直接使用保存的结果", "en": "{name} finished earlier; using the saved result"},
 })
 
@@ -130,6 +178,12 @@ i18n.register({
 def field_name(key: str, lang: str) -> str:
     """Display name of a figure."""
     return i18n.t(f"fin.field.{key}", lang)
+
+
+def check_name(name: str, lang: str) -> str:
+    """Display name of an identity check (the internal name when unknown)."""
+    zh_en = CHECK_NAMES.get(name)
+    return name if zh_en is None else zh_en[0 if lang == "zh" else 1]
 
 
 def status_name(key: str, lang: str) -> str:

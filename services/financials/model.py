@@ -118,6 +118,7 @@ def unit_multiplier(unit: str | None) -> float | None:
 
 def merge_model(ext: Extraction, reply: ModelReport, texts: list[str], allowed_pages: list[int]) -> None:
     """Check each model figure against its cited page and set it beside the table parse (never silently merged)."""
+    model_unit_named = unit_multiplier(reply.unit) is not None
     mult = unit_multiplier(reply.unit) or ext.unit_multiplier or 1.0
     for key in MODEL_FIELDS:
         mf: ModelFigure = getattr(reply, key)
@@ -136,7 +137,7 @@ def merge_model(ext: Extraction, reply: ModelReport, texts: list[str], allowed_p
             # The table parse found nothing: the model's figure stands, with its own verification status.
             fig.value, fig.page, fig.status = model_value, mf.page, status
             fig.source_text = (mf.source_text or "")[:300]
-            fig.note = "from the model"
+            fig.note = "fin.note.from_model"
             continue
         if fig.status == "not_applicable":
             fig.conflict = model_value is not None
@@ -147,6 +148,15 @@ def merge_model(ext: Extraction, reply: ModelReport, texts: list[str], allowed_p
             continue
         tolerance = max(mult, ext.unit_multiplier or 1.0) * 0.01 + 0.005
         fig.conflict = abs(model_value - fig.value) > tolerance
+        if fig.conflict and fig.status in ("verified", "unverified", "derived"):
+            # Two readings disagree: shown as a conflict with both, even where the table parse had a check.
+            fig.status = "conflict"
+        elif not fig.conflict and fig.status == "unverified" and status == "verified" and model_unit_named \
+                and ext.unit_known:
+            # The model read the located pages on its own, unit included, and found the same number.
+            fig.status = "verified"
+            fig.second_value, fig.second_page = model_value, mf.page
+            fig.second_source = (mf.source_text or "")[:300]
     for attr in ("company_name", "stock_code", "fiscal_year", "currency"):
         if getattr(ext, attr) in (None, "") and getattr(reply, attr):
             value = getattr(reply, attr)
@@ -157,7 +167,7 @@ def merge_model(ext: Extraction, reply: ModelReport, texts: list[str], allowed_p
     gp = ext.fields["gross_profit"]
     if gp.status == "missing" and rev.value is not None and cost.value is not None:
         ext.fields["gross_profit"] = Figure(value=round(rev.value - cost.value, 2), page=rev.page, status="derived",
-                                            source_text="= revenue − operating cost", note="revenue − operating cost")
+                                            source_text="= revenue − operating cost", note="fin.note.gross_profit")
 
 
 def conflicts(ext: Extraction) -> list[str]:

@@ -10,6 +10,7 @@ from services import i18n
 from services.errors import AppError, InputError, user_message
 from services.financials import labels as L
 from services.financials import messages  # noqa: F401 - registers the fin.* texts
+from services.financials.messages import check_name
 from services.financials.extract import (HEAD_PAGES, Extraction, LazyTexts, PageSource, extract, pymupdf_source,
                                         scan_order)
 from services.financials.model import ModelReport, build_messages, conflicts, located_pages_text, merge_model
@@ -45,7 +46,7 @@ class ReportResult:
             out += [i18n.t(key, lang, **{k: i18n.t(f"fin.kind.{v}", lang) if k == "statement" else v
                                          for k, v in params.items()})
                     for key, params in self.extraction.warnings]
-            out += [i18n.t("fin.warn.identity", lang, detail=f"{c.name}: {c.detail}")
+            out += [i18n.t("fin.warn.identity", lang, detail=f"{check_name(c.name, lang)}: {c.detail}")
                     for c in self.extraction.checks if not c.ok]
         if self.ocr_pages:
             out.append(i18n.t("fin.warn.scanned", lang, pages=len(self.ocr_pages)))
@@ -66,8 +67,8 @@ class ReportResult:
             company_name=ext.company_name, short_name=ext.short_name, stock_code=ext.stock_code,
             fiscal_year=ext.fiscal_year, period=ext.period, currency=ext.currency,
             unit_multiplier=ext.unit_multiplier, unit=ext.unit_label,
-            fields={k: ext.fields[k].as_dict() for k in L.FIELDS},
-            checks=[{"name": c.name, "ok": c.ok, "detail": c.detail} for c in ext.checks],
+            fields={k: ext.fields[k].as_dict(lang) for k in L.FIELDS}, industry=ext.industry,
+            checks=[{"name": check_name(c.name, lang), "ok": c.ok, "detail": c.detail} for c in ext.checks],
             located_pages=ext.located, pages_total=self.pages_total,
             tokens_sent=self.tokens_sent, tokens_document=self.tokens_document,
             elapsed_s=round(self.elapsed_s, 3), model_used=self.model_used,
