@@ -124,7 +124,7 @@ def test_cli_refuses_a_file_that_is_not_audio(tmp_path, capsys):
     notes = tmp_path / "notes.txt"
     notes.write_text("hello", encoding="utf-8")
     assert main(["transcribe", str(notes), "--lang", "en"]) == 1
-    assert "not a supported format" in capsys.readouterr().err
+    assert "'notes.txt' is not a recording" in capsys.readouterr().err
 
 
 def test_cli_refuses_a_silent_recording(tmp_path, capsys):

@@ -40,7 +40,7 @@ def run(args) -> int:
     path = Path(args.file)
     name = path.name
     if path.suffix.lower() not in AUDIO_SUFFIXES:
-        raise InputError("minutes.error.unsupported", file=name, kinds="")
+        raise InputError("minutes.error.not_audio", file=name)
     check_audio(path, name)
     provider = args.provider or LOCAL
     conn = None

@@ -39,6 +39,8 @@ MESSAGES = {
     "minutes.error.audio_format": {
         "zh": "{provider} 的实时语音识别不接受 {kind} 文件，请转换为 WAV 或 MP3 后重试。",
         "en": "{provider} speech recognition does not take {kind} files; convert to WAV or MP3 and try again."},
+    "minutes.error.not_audio": {"zh": "「{file}」不是录音文件。可转写的格式：WAV、MP3、M4A、FLAC。",
+                                "en": "'{file}' is not a recording. Formats that can be transcribed: WAV, MP3, M4A, FLAC."},
     "minutes.error.stt_missing": {
         "zh": "内置离线语音转写不可用：缺少软件包 {package}。请运行 scripts/setup.sh 安装依赖，或在侧边栏选择在线语音识别服务。",
         "en": "Built-in offline transcription is unavailable: the package {package} is missing. Run scripts/setup.sh, "
@@ -145,10 +147,10 @@ MESSAGES = {
     "minutes.page.asr": {"zh": "录音转写", "en": "Transcription"},
     "minutes.page.asr_local": {"zh": "内置离线（Whisper base）", "en": "Built-in offline (Whisper base)"},
     "minutes.page.local_asr_hint": {
-        "zh": "内置离线转写无需密钥、不联网，准确度一般（普通话字错率约 0.1–0.2）。需要更准确的转写：在侧边栏选择通义千问"
+        "zh": "内置离线转写无需密钥、不联网，准确度一般（普通话字错率约 0.1）。需要更准确的转写：在侧边栏选择通义千问"
               "（DashScope，Paraformer）或提供 /audio/transcriptions 的 OpenAI 兼容服务，再在这里选它。",
         "en": "Built-in offline transcription needs no key and no network; its accuracy is fair (Mandarin character "
-              "error rate about 0.1–0.2). For better transcripts choose DashScope (Paraformer) or an OpenAI-compatible "
+              "error rate about 0.1). For better transcripts choose DashScope (Paraformer) or an OpenAI-compatible "
               "service with /audio/transcriptions in the sidebar, then pick it here."},
     "minutes.page.stt_stop": {"zh": "停止转写", "en": "Stop transcribing"},
     "minutes.page.stt_stopped": {

@@ -180,7 +180,12 @@ class TranscriptionJob:
 
     def run(self, conn=None, progress=None) -> JobStatus:
         """Transcribe in this thread from the end of the finished part; progress(status) after every segment."""
-        if threading.current_thread() is not _threads.get(str(self.folder)):
+        key, me = str(self.folder), threading.current_thread()
+        with _threads_lock:
+            foreground = _threads.get(key) is not me
+            if foreground:  # run in the caller's own thread (the CLI), not by start()
+                _threads[key] = me
+        if foreground:
             self._stop.clear()
         self.state, self.error = "running", None
         self._save()
@@ -202,6 +207,9 @@ class TranscriptionJob:
             self.elapsed_s += time.monotonic() - started
             self._run_started = None
             self._save()
+            if foreground:
+                with _threads_lock:
+                    _threads.pop(key, None)
         return self.status()
 
     def _run_local(self, progress) -> None:
