@@ -19,6 +19,7 @@ from services.minutes.export import apply_edits, editable_rows, flag_texts, sour
 from services.minutes.audio import LOCAL
 from services.minutes.generate import planned_parts
 from services.minutes.recording import TranscriptionJob, describe, to_srt, to_txt
+from services.providers import get_provider
 from ui.session import connection, lang, owner, provider_name, show_error, uploads_dir
 
 L = lang()
@@ -133,7 +134,8 @@ with right:
                             else {"zh": "中文", "en": "English"}[k])
     engines = [p for p in dict.fromkeys([provider_name(), LOCAL]) if can_transcribe(p)]
     asr = st.selectbox(t("minutes.page.asr", L), engines, key="minutes.asr",
-                       format_func=lambda p: t("minutes.page.asr_local", L) if p == LOCAL else p) if engines else None
+                       format_func=lambda p: t("minutes.page.asr_local", L) if p == LOCAL
+                       else get_provider(p).label or p) if engines else None
     if asr is None:
         st.caption(t("minutes.page.no_asr_hint", L))
     elif asr == LOCAL:

@@ -190,3 +190,16 @@ def test_killed_cli_run_resumes_from_the_finished_part(shared_data, tmp_path):
     assert segments[0] == first
     from eval.stt_eval import cer
     assert cer("".join(s["text"] for s in segments), long_reference(shared_data)) < 0.3  # nothing lost at the kill
+
+
+def test_job_through_a_remote_service_keeps_its_segments_and_is_not_redone(tmp_path):
+    from tests.test_minutes_audio import OpenAIStub, make_wav, openai_conn
+    audio = make_wav(tmp_path / "call.wav")
+    with OpenAIStub() as stub:
+        job = TranscriptionJob.create(tmp_path / "job", audio, "call.wav", provider="openai-compatible")
+        status = job.run(openai_conn(stub.base_url))
+        assert status.state == "done" and status.fraction == 1.0
+        assert job.segments() == [Segment(0.0, 65.5, "大家好。"), Segment(65.5, 65.5, "我们周五发布。")]
+        job.run(openai_conn(stub.base_url))  # resumed after it finished: the service is not asked again
+        assert len(stub.requests) == 1
+    assert "00:01:05,500 --> 00:01:05,500" in to_srt(job.segments())

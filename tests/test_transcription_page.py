@@ -55,3 +55,27 @@ def test_mandarin_wav_with_no_key_becomes_a_transcript_and_minutes(shared_data, 
     assert any(h.value == "房地产中介协会分析" for h in at.header)
     labels = [b.label for b in at.get("download_button")]
     assert "下载文字稿 TXT" in labels and "下载字幕 SRT" in labels
+
+
+def test_a_stopped_transcription_keeps_its_part_offers_resume_and_minutes_from_it(tmp_path):
+    from services.minutes.local_stt import Segment
+    from services.minutes.recording import SEGMENTS, TranscriptionJob
+    job = TranscriptionJob.create(tmp_path / "job", tmp_path / "meeting.wav", "meeting.wav", simplified=True)
+    (job.folder / SEGMENTS).write_text("".join(json.dumps(s.__dict__, ensure_ascii=False) + "\n" for s in [
+        Segment(0.0, 4.0, "广州市房地产中介协会分析"), Segment(4.0, 9.5, "甚至出现交易几乎停滞的情况")]),
+        encoding="utf-8")
+    job.duration_s, job.state = 60.0, "stopped"
+    job._save()
+    at = page(tmp_path)
+    at.session_state["minutes.job"] = TranscriptionJob.open(job.folder)
+    at.run()
+    assert not at.exception, at.exception
+    assert any("00:00:10 / 00:01:00" in w.value and "已保存" in w.value for w in at.warning)
+    labels = [b.label for b in at.button]
+    assert "继续转写" in labels
+    assert {"下载文字稿 TXT", "下载字幕 SRT"} <= {b.label for b in at.get("download_button")}
+    at.button(key="minutes.stt_use").click().run()
+    assert not at.exception, at.exception
+    lines = at.session_state["minutes.transcript"].lines
+    assert [(ln.start, ln.text) for ln in lines] == [(0.0, "广州市房地产中介协会分析"), (4.0, "甚至出现交易几乎停滞的情况")]
+    assert any(h.value == "房地产中介协会分析" for h in at.header)
