@@ -203,3 +203,31 @@ def test_job_through_a_remote_service_keeps_its_segments_and_is_not_redone(tmp_p
         job.run(openai_conn(stub.base_url))  # resumed after it finished: the service is not asked again
         assert len(stub.requests) == 1
     assert "00:01:05,500 --> 00:01:05,500" in to_srt(job.segments())
+
+
+def encode(samples, path: Path, container: str, codec: str) -> Path:
+    """The samples written as a compressed recording by PyAV (the FFmpeg inside the av wheel)."""
+    import av
+    import numpy as np
+    pcm = (np.clip(samples, -1, 1) * 32767).astype(np.int16)
+    with av.open(str(path), "w", format=container) as out:
+        stream = out.add_stream(codec, rate=16000)
+        stream.layout = "mono"
+        size = stream.codec_context.frame_size or 1024
+        for i in range(0, len(pcm), size):
+            frame = av.AudioFrame.from_ndarray(pcm[None, i:i + size], format="s16", layout="mono")
+            frame.sample_rate = 16000
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@needs_model
+@pytest.mark.parametrize("suffix,container,codec", [(".m4a", "mp4", "aac"), (".mp3", "mp3", "mp3")])
+def test_compressed_recordings_are_transcribed(shared_data, tmp_path, capsys, suffix, container, codec):
+    from services.minutes.local_stt import decode
+    clip = encode(decode(shared_data / "audio" / EN_CLIP), tmp_path / f"jfk{suffix}", container, codec)
+    assert main(["transcribe", str(clip), "--lang", "en"]) == 0
+    assert "ask not what your country can do for you" in capsys.readouterr().out.lower()
