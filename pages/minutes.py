@@ -1,7 +1,9 @@
 """Meeting minutes page: upload a transcript or recording, pick a template, read, edit and export the minutes."""
 from __future__ import annotations
 
+import hashlib
 import re
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -14,13 +16,17 @@ from services.minutes import (AUDIO_SUFFIXES, TRANSCRIPT_SUFFIXES, action_items_
                               make_minutes, parse_transcript_text, template_names,
                               to_docx, to_markdown)
 from services.minutes.export import apply_edits, editable_rows, flag_texts, source_label
+from services.minutes.audio import LOCAL
 from services.minutes.generate import planned_parts
-from ui.session import connection, lang, provider_name, show_error, uploads_dir
+from services.minutes.recording import TranscriptionJob, describe, to_srt, to_txt
+from services.providers import get_provider
+from ui.session import connection, lang, owner, provider_name, show_error, uploads_dir
 
 L = lang()
 st.session_state.setdefault("minutes.result", None)
 st.session_state.setdefault("minutes.transcript", None)
 st.session_state.setdefault("minutes.error", None)
+st.session_state.setdefault("minutes.job", None)  # the recording being transcribed in the background
 
 
 def plain(text: str) -> str:
@@ -34,6 +40,81 @@ def read_input(conn, uploaded, pasted: str):
         target = storage.save_upload(Path(uploads_dir()), f"minutes_{uploaded.name}", uploaded.getvalue())
         return load_meeting(conn, target, name=uploaded.name)
     return parse_transcript_text(pasted, t("minutes.page.pasted_name", L))
+
+
+def start_transcription(uploaded, asr: str) -> TranscriptionJob:
+    """A background job for the uploaded recording, kept per user and content so a re-upload resumes it."""
+    data = uploaded.getvalue()
+    key = hashlib.sha256(data + f"|{asr}|{L}".encode()).hexdigest()[:24]
+    folder = storage.session_dir(hashlib.sha256(owner().encode()).hexdigest()[:32], "transcripts", key)
+    audio = storage.save_upload(folder, "audio" + Path(uploaded.name).suffix.lower(), data)
+    job = TranscriptionJob.create(folder, audio, uploaded.name, provider=asr, simplified=L == "zh")
+    if job.state != "done":  # the same recording transcribed before is not done again
+        job.start(None if asr == LOCAL else connection(asr))
+    return job
+
+
+def write_minutes(transcript) -> None:
+    """Minutes of the transcript by the sidebar's model, with a progress bar; failures become a message."""
+    bar = st.progress(0.0, text=t("minutes.progress.parse", L))
+    try:
+        conn = connection()
+        st.session_state["minutes.transcript"] = transcript
+        parts = planned_parts(conn, transcript)
+        st.caption(t("minutes.page.stats", L, lines=len(transcript.lines), speakers=len(transcript.speakers),
+                     chars=transcript.char_count, parts=parts))
+        out = st.session_state.get("minutes.out_lang", "auto")
+        result = make_minutes(conn, transcript, template=st.session_state.get("minutes.template", "general"),
+                              lang=None if out == "auto" else out, ui_lang=L,
+                              progress=lambda f, text: bar.progress(min(1.0, f), text=text))
+        st.session_state["minutes.result"] = result
+    except Exception as exc:  # every failure becomes a message; earlier minutes stay on screen
+        show_error(exc)
+    finally:
+        bar.empty()
+
+
+def follow_transcription(job: TranscriptionJob) -> None:
+    """Progress and time left while the job runs (with a stop button); resume or use the part kept after a stop."""
+    status = job.status()
+    if status.state == "running":
+        bar = st.progress(status.fraction, text=t("minutes.progress.stt", L, **describe(status)))
+        if st.button(t("minutes.page.stt_stop", L), key="minutes.stt_stop"):
+            job.stop()
+        while job.is_alive():
+            time.sleep(0.5)
+            status = job.status()
+            bar.progress(status.fraction, text=t("minutes.progress.stt", L, **describe(status)))
+        bar.empty()
+        status = job.status()
+    if status.state == "failed":
+        st.session_state["minutes.job"] = None
+        st.error(t(status.error["key"], L, **status.error["params"]), icon=":material/error:")
+    elif status.state in ("stopped", "interrupted"):
+        st.warning(t("minutes.page.stt_stopped", L, **describe(status)))
+        resume, use = st.columns(2)
+        if resume.button(t("minutes.page.stt_resume", L), key="minutes.stt_resume"):
+            job.start(None if job.provider == LOCAL else connection(job.provider))
+            st.rerun()
+        if status.segments and use.button(t("minutes.page.stt_use_part", L), key="minutes.stt_use"):
+            write_minutes(job.transcript())
+    elif status.state == "done" and st.session_state.get("minutes.job_written") != str(job.folder):
+        st.session_state["minutes.job_written"] = str(job.folder)  # minutes once; the downloads stay
+        try:
+            transcript = job.transcript()
+        except Exception as exc:  # a recording with no speech
+            st.session_state["minutes.job"] = None
+            show_error(exc)
+            return
+        write_minutes(transcript)
+    segments = job.segments()
+    if segments:
+        stem = Path(job.name).stem or "transcript"
+        txt, srt = st.columns(2)
+        txt.download_button(t("minutes.page.download_txt", L), to_txt(segments).encode("utf-8"),
+                            file_name=f"{stem}.txt", mime="text/plain", key="minutes.dl_txt")
+        srt.download_button(t("minutes.page.download_srt", L), to_srt(segments).encode("utf-8"),
+                            file_name=f"{stem}.srt", mime="application/x-subrip", key="minutes.dl_srt")
 
 
 st.title(t("minutes.page.title", L))
@@ -51,8 +132,14 @@ with right:
     out_lang = st.selectbox(t("minutes.page.out_lang", L), ["auto", "zh", "en"], key="minutes.out_lang",
                             format_func=lambda k: t("minutes.page.out_lang.auto", L) if k == "auto"
                             else {"zh": "中文", "en": "English"}[k])
-    if not can_transcribe(provider_name()):
+    engines = [p for p in dict.fromkeys([provider_name(), LOCAL]) if can_transcribe(p)]
+    asr = st.selectbox(t("minutes.page.asr", L), engines, key="minutes.asr",
+                       format_func=lambda p: t("minutes.page.asr_local", L) if p == LOCAL
+                       else get_provider(p).label or p) if engines else None
+    if asr is None:
         st.caption(t("minutes.page.no_asr_hint", L))
+    elif asr == LOCAL:
+        st.caption(t("minutes.page.local_asr_hint", L))
     if provider_name() == "local":
         st.caption(t("minutes.page.local_hint", L))
     go = st.button(t("minutes.page.generate", L), type="primary", key="minutes.go")
@@ -60,12 +147,16 @@ with right:
 if go:
     if uploaded is None and not pasted.strip():
         st.error(t("minutes.page.need_input", L))
+    elif uploaded is not None and Path(uploaded.name).suffix.lower() in AUDIO_SUFFIXES and asr is not None:
+        try:  # the recording is transcribed in the background; follow_transcription below shows how far it is
+            st.session_state["minutes.job"] = start_transcription(uploaded, asr)
+            st.session_state["minutes.job_written"] = None
+        except Exception as exc:
+            show_error(exc)
     else:
         bar = st.progress(0.0, text=t("minutes.progress.parse", L))
         try:
             conn = connection()  # a missing key becomes a message here, not a traceback
-            if uploaded is not None and Path(uploaded.name).suffix.lower() in AUDIO_SUFFIXES:
-                bar.progress(0.0, text=t("minutes.progress.transcribe", L))
             transcript = read_input(conn, uploaded, pasted)
             st.session_state["minutes.transcript"] = transcript
             parts = planned_parts(conn, transcript)
@@ -78,6 +169,9 @@ if go:
             show_error(exc)
         finally:
             bar.empty()
+
+if st.session_state["minutes.job"] is not None:
+    follow_transcription(st.session_state["minutes.job"])
 
 minutes = st.session_state["minutes.result"]
 transcript = st.session_state["minutes.transcript"]

@@ -166,7 +166,7 @@ def test_truncated_wav_is_corrupt(tmp_path):
     assert err.value.key == "minutes.error.audio_corrupt"
 
 
-@pytest.mark.parametrize("provider", ["local", "replay", "deepseek"])
+@pytest.mark.parametrize("provider", ["replay", "deepseek"])
 def test_providers_that_cannot_transcribe_say_so(tmp_path, provider):
     audio = make_wav(tmp_path / "m.wav")
     conn = Connection(provider=provider, model="x", replay_path=str(tmp_path / "r.jsonl"))

