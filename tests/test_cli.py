@@ -56,10 +56,13 @@ def test_chat_reads_the_question_from_stdin(tmp_path):
     assert out.returncode == 0 and out.stdout.strip() == "ok"
 
 
-def test_chat_with_the_local_model_streams_an_answer():
+def test_chat_with_the_local_model_answers_in_chinese_and_english():
+    out = run_cli("chat", "中国的首都是哪座城市？请只回答城市名。", "--provider", "local")
+    assert out.returncode == 0, out.stderr
+    assert "北京" in out.stdout
     out = run_cli("chat", "What is the capital of France?", "--provider", "local")
     assert out.returncode == 0, out.stderr
-    assert len(out.stdout.split()) >= 3
+    assert "Paris" in out.stdout
 
 
 def test_errors_are_one_line_and_exit_non_zero(tmp_path):

@@ -44,7 +44,7 @@ class LocalChatOpenAI(ReasoningChatOpenAI):
 class LocalProvider(Provider):
     name = "local"
     label = "内置离线模型 / Built-in offline"
-    capabilities = Capabilities(stream=True, json_schema=True, reasoning=False, tools=True)
+    capabilities = Capabilities(stream=True, json_schema=True, reasoning=False, tools=True, audio=True)
     needs_key = False
 
     def models(self) -> list[ModelInfo]:
