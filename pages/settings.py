@@ -37,6 +37,13 @@ with st.form(f"settings.form.{name}", clear_on_submit=True):  # else the typed k
 if apply or test:
     try:
         url = settings.check_base_url(base_url)
+        chosen_model = model.strip() or session.typed_models().get(name) or (session.model_choices(name) or [""])[0]
+        key_in_use = typed_key.strip() or session.typed_keys().get(name)
+        attempt = settings.attempt_fingerprint(name, url or session.typed_base_urls().get(name), chosen_model,
+                                               key_in_use)
+        # A failed test of exactly these settings: saving them would make every page fail the same way.
+        if apply and st.session_state.get("settings.failed_test") == attempt:
+            raise AppError("settings.test_failed_block")
         if typed_key:
             session.typed_keys()[name] = typed_key.strip()
         if url and url != provider.default_base_url:
@@ -48,10 +55,14 @@ if apply or test:
         if save_disk and typed_key and provider.key_env:
             path = keys.save_setting(provider.key_env, typed_key.strip())
             st.success(t("settings.saved_disk", path=path.name))
-        chosen_model = model.strip() or (session.model_choices(name) or [""])[0]
         if test:
-            with st.spinner():
-                reply = settings.test_connection(session.connection(name, chosen_model))
+            try:
+                with st.spinner():
+                    reply = settings.test_connection(session.connection(name, chosen_model))
+            except AppError:
+                st.session_state["settings.failed_test"] = attempt
+                raise
+            st.session_state.pop("settings.failed_test", None)
             st.success(t("settings.test_ok", model=chosen_model, reply=reply))
         else:
             session.choose_model(name, chosen_model)
@@ -61,13 +72,7 @@ if apply or test:
         session.show_error(exc)
 
 st.subheader(t("settings.status"))
-st.dataframe(
-    [{"provider": p.label, "name": p.name,
-      "status": t("settings.configured") if (p.is_configured() or p.name in session.typed_keys() or p.name == "local")
-      else t("settings.not_configured"),
-      "key": p.key_env or "", "models": ", ".join(m.name for m in p.models())}
-     for p in all_providers() if p.name != "replay"],
-    hide_index=True, width="stretch")
+st.dataframe(settings.status_rows(session.typed_keys(), session.lang()), hide_index=True, width="stretch")
 
 st.subheader(t("agent.mcp.title"))
 st.caption(t("agent.mcp.intro"))
