@@ -147,6 +147,7 @@ with st.expander(t("chat.system_prompt"), expanded=False):
 
 with st.container(horizontal=True, vertical_alignment="bottom"):
     bases = kb.list_bases(viewer=owner)  # the same owner id as session.owner(): private bases stay private
+    chat.keep_kb_choice(bases)
     st.toggle(t("chat.use_kb"), key="chat.use_kb", disabled=not bases, help=None if bases else t("chat.kb_none"))
     if S.get("chat.use_kb") and bases:
         st.selectbox(t("chat.kb_base"), bases, key="chat.kb_base")
@@ -183,6 +184,7 @@ messages = S["chat.messages"]
 if not messages:
     st.caption(t("chat.empty", model=f"{conn.provider} · {conn.model}"))
 show_conversation(messages)
+live = st.container()  # a new turn is drawn where the conversation goes on, so the rerun after it replaces it in place
 
 pending = S.pop("chat.pending", None)
 last = chat.last_question_index()
@@ -204,9 +206,10 @@ question = st.chat_input(t("chat.input"))
 if question is not None:
     pending = {"kind": "ask", "text": question, "attachments": S["chat.attachments"]}
 if pending is not None:
-    if pending["kind"] == "ask" and S.get("chat.agent"):
-        chat.ask_agent(pending["text"], mcp_servers)
-    elif pending["kind"] == "ask":
-        chat.ask(pending["text"], pending["attachments"], draft_slot)
-    else:
-        chat.answer_again()
+    with live:
+        if pending["kind"] == "ask" and S.get("chat.agent"):
+            chat.ask_agent(pending["text"], mcp_servers)
+        elif pending["kind"] == "ask":
+            chat.ask(pending["text"], pending["attachments"], draft_slot)
+        else:
+            chat.answer_again()

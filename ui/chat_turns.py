@@ -2,6 +2,7 @@
 streaming one answer or two side by side, agent runs, saving every message, and the page's actions on them."""
 from __future__ import annotations
 
+import itertools
 import json
 import queue
 import threading
@@ -10,11 +11,11 @@ import zlib
 
 import streamlit as st
 
-from services import agent, llm, storage
+from services import agent, kb, llm, storage
 from services.chat import grounding, presets, turns
 from services.chat.store import ConversationStore, Message, new_browser_id, valid_browser_id
 from services.errors import AppError
-from ui import session
+from ui import long_job, session
 from ui.agent_trace import show_run
 from ui.chat_messages import show_question
 from ui.session import t
@@ -117,6 +118,27 @@ class ChatTurns:
         S["chat.preset"], S["chat.system"] = conv.preset, conv.system
         self.save["unsaved"], S["chat.draft"] = None, None
         st.query_params["c"] = conv.id
+        base = grounding.base_used(S["chat.messages"])
+        if base:  # a conversation grounded in a base goes on with it (else the next question silently is not)
+            S["chat.use_kb"], S["chat.kb_base"] = True, base
+
+    def keep_kb_choice(self, bases: list[str]) -> None:
+        """The knowledge-base switch survives a reload: kept in the address (kb=base, or kb=- when off)."""
+        wanted = st.query_params.get("kb")
+        if not S.get("chat.kb_restored"):  # once per browser session: the address wins over the conversation
+            S["chat.kb_restored"] = True
+            if wanted == "-":
+                S["chat.use_kb"] = False
+            elif wanted in bases:
+                S["chat.use_kb"], S["chat.kb_base"] = True, wanted
+        if S.get("chat.use_kb") and S.get("chat.kb_base") in bases:
+            value = S["chat.kb_base"]
+        else:
+            value = "-" if bases and "chat.use_kb" in S else None
+        if value is None:
+            st.query_params.pop("kb", None)
+        elif wanted != value:
+            st.query_params["kb"] = value
 
     def rename_conversation(self, key: str) -> None:
         title = S.get(key, "")
@@ -272,14 +294,27 @@ class ChatTurns:
             conns.append(session.connection(S["chat.cmp_provider"], S.get("chat.cmp_model") or None))
         return conns
 
-    def open_streams(self, history: list[Message]) -> list[llm.ChatStream]:
+    def kb_base(self) -> str | None:
+        """The knowledge base this turn answers from, or None."""
+        return S["chat.kb_base"] if S.get("chat.use_kb") and S.get("chat.kb_base") else None
+
+    def find_passages(self, history: list[Message], step_slot) -> list | None:
+        """The base's passages for the last question, with "searching…" and the seconds so far shown meanwhile."""
+        base = self.kb_base()
+        if base is None:
+            return None
+        conn, question = session.connection(), history[-1].content
+        try:
+            return long_job.wait_ticking(lambda: kb.retrieve(base, question, 5, conn=conn),
+                                         lambda s: step_slot.caption(t("chat.step.retrieving", base=base, seconds=s)))
+        finally:
+            step_slot.empty()
+
+    def open_streams(self, history: list[Message], passages: list | None = None) -> list[llm.ChatStream]:
         """One stream per chosen model; raises AppError (empty, too long, no key) before anything is sent."""
-        preset = self.current_preset()
-        sent = turns.model_messages(history, preset, self.lang)
-        passages = None
-        if S.get("chat.use_kb") and S.get("chat.kb_base"):
-            sent, passages = grounding.grounded_turn(S["chat.kb_base"], [m.as_dict() for m in history], self.lang,
-                                                     session.connection())
+        sent = turns.model_messages(history, self.current_preset(), self.lang)
+        if passages is not None:
+            sent = grounding.grounded_messages([m.as_dict() for m in history], passages, self.lang)
         stops = [threading.Event() for _ in range(2)]
         S["chat.stop_events"] = stops
         streams = [llm.stream_chat(conn, sent, system=S["chat.system"], stop_event=stop)
@@ -287,27 +322,53 @@ class ChatTurns:
         for stream in streams:
             # Kept on the stream, not in session state: an interrupted run (Stop) must still check the citations.
             stream.kb_passages = passages
+            stream.kb_base = self.kb_base()
         return streams
 
     def answer_message(self, stream: llm.ChatStream, variant: int, finished: bool) -> Message:
         """The answer as far as it got: stopped when the page was interrupted before the model finished."""
+        waiting = getattr(stream, "first_wait", None)
+        if waiting is not None and waiting.is_alive():
+            stream.stop_event.set()  # still waiting for the first word: it ends the call when that arrives
+            waiting.join(timeout=min(stream.conn.timeout_s, 10))
         events = stream.events()
-        if hasattr(events, "close"):
+        if hasattr(events, "close") and not (waiting is not None and waiting.is_alive()):
             events.close()  # ends the model call if it is still running
         r = stream.result
         status = r.status if finished or r.status != "ok" else "stopped"
         text, sources = r.text, None
         passages = getattr(stream, "kb_passages", None)
         if passages is not None and (r.text or status == "ok"):
-            text, sources = grounding.checked_answer(r.text, passages, self.lang)
+            text, sources = grounding.checked_answer(r.text, passages, self.lang, base=getattr(stream, "kb_base", None))
         return Message(role="assistant", content=text, reasoning=r.reasoning, status=status,
                        error=r.error.message(self.lang) if r.error else None, provider=stream.conn.provider,
                        model=stream.conn.model, variant=variant, stats=r.stats(), sources=sources)
+
+    def first_event(self, stream: llm.ChatStream, step_slot):
+        """The stream's first piece, with "generating…" and the seconds so far shown until it comes."""
+        events = stream.events()
+        passages = getattr(stream, "kb_passages", None)
+
+        def tick(seconds: int) -> None:
+            if passages is None:
+                step_slot.caption(t("chat.step.waiting", seconds=seconds))
+            else:
+                step_slot.caption(t("chat.step.generating", count=len(passages), seconds=seconds))
+
+        def fetch():
+            stream.first_wait = threading.current_thread()
+            return next(events, None)
+
+        try:
+            return long_job.wait_ticking(fetch, tick)
+        finally:
+            step_slot.empty()
 
     def stream_one(self, stream: llm.ChatStream, kept: list[dict]) -> None:
         """Stream one answer into the page; whatever happens, what arrived is kept."""
         finished = False
         with st.chat_message("assistant"):
+            step_slot = st.empty()
             thinking_slot = st.container()
             thinking = {"box": None, "text": ""}
 
@@ -316,18 +377,22 @@ class ChatTurns:
             def keep_draft(force: bool = False) -> None:
                 # Every second or so the answer so far goes to the store: if the server dies mid-answer, the
                 # conversation reopens with it, marked unfinished (services.chat.store.recover_interrupted).
-                if self.save["id"] is None or self.save["unsaved"] or (not force and time.monotonic() - draft["saved_at"] < 1.0):
+                if self.save["id"] is None or self.save["unsaved"] or (
+                        not force and time.monotonic() - draft["saved_at"] < 1.0):
                     return
                 draft["saved_at"] = time.monotonic()
                 try:
-                    self.store.save_draft(self.owner, self.save["id"], content=draft["text"], reasoning=thinking["text"],
-                                     provider=stream.conn.provider, model=stream.conn.model)
+                    self.store.save_draft(self.owner, self.save["id"], content=draft["text"],
+                                          reasoning=thinking["text"], provider=stream.conn.provider,
+                                          model=stream.conn.model)
                 except AppError:
                     pass  # the finished answer is still recorded (or offered for "Retry saving") below
 
             def answer_text():
                 nonlocal finished
-                for kind, delta in stream.events():
+                first = self.first_event(stream, step_slot)
+                rest = stream.events()
+                for kind, delta in itertools.chain([first] if first else [], rest):
                     if kind == "text":
                         draft["text"] += delta
                         keep_draft()
@@ -407,9 +472,10 @@ class ChatTurns:
         st.rerun()
 
     def answer_again(self) -> None:
-        """Answer the conversation's last question again (after self.regenerate)."""
+        """Answer the conversation's last question again (after regenerate)."""
         try:
-            streams = self.open_streams(self.as_messages())
+            history = self.as_messages()
+            streams = self.open_streams(history, self.find_passages(history, st.empty()))
         except AppError as exc:
             session.show_error(exc)
             return
@@ -461,9 +527,14 @@ class ChatTurns:
         if S.get("chat.attach_fit") and attachments:
             attachments = self.fit_to_context(question, attachments)
         user = Message(role="user", content=question, attachments=attachments)
+        question_slot, step_slot = st.empty(), st.empty()
+        with question_slot.container():
+            show_question(user.as_dict())  # on screen while the knowledge base is searched; kept once sent
         try:
-            streams = self.open_streams(self.as_messages() + [user])
+            history = self.as_messages() + [user]
+            streams = self.open_streams(history, self.find_passages(history, step_slot))
         except AppError as exc:
+            question_slot.empty()
             session.show_error(exc)
             if S["chat.draft"] != question:
                 S["chat.draft"] = question
@@ -475,7 +546,6 @@ class ChatTurns:
         if attachments:
             S["chat.attachments"] = []
             S["chat.upload_round"] += 1
-        show_question(user.as_dict())
         self.run_streams(streams)
 
     def show_draft(self, slot) -> None:

@@ -77,6 +77,32 @@ def session_gone() -> bool:
         return False
 
 
+def wait_ticking(fetch: Callable[[], T], tick: Callable[[int], None]) -> T:
+    """fetch() in a helper thread while this run calls tick(seconds so far) every half second; returns its result.
+
+    For one blocking step (a search, a model's first word) whose wait the user should see counted. An interrupted
+    run leaves the helper to finish on its own; the caller stops the work behind it.
+    """
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = fetch()
+        except BaseException as exc:  # noqa: BLE001 - raised again in the page's run
+            outcome["error"] = exc
+
+    helper = threading.Thread(target=target, name="wait-ticking", daemon=True)
+    started = time.monotonic()
+    helper.start()
+    helper.join(POLL_S)
+    while helper.is_alive():
+        tick(int(time.monotonic() - started))
+        helper.join(POLL_S)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
 def stopped_notice(key: str, lang: str) -> None:
     """After a Stop click: say so once, in the user's language."""
     what = st.session_state.pop(f"{key}.stopped", None)

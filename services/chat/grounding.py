@@ -5,7 +5,6 @@ from dataclasses import asdict
 from typing import Any
 
 from services import i18n, kb
-from services.providers.base import Connection
 
 i18n.register({
     "chat.use_kb": {"zh": "使用知识库", "en": "Use knowledge base"},
@@ -39,13 +38,10 @@ i18n.register({
 OPENING_CHARS = 40
 
 
-def grounded_turn(base: str, history: list[dict[str, Any]], lang: str,
-                  conn: Connection | None = None, k: int = 5) -> tuple[list[dict[str, Any]], list[kb.Passage]]:
-    """Messages that put the base's passages for the last question in front of the model, and those passages."""
-    question = history[-1]["content"]
-    passages = kb.retrieve(base, question, k, conn=conn)
+def grounded_messages(history: list[dict[str, Any]], passages: list[kb.Passage], lang: str) -> list[dict[str, Any]]:
+    """The conversation with the last question put to the model together with the passages found for it."""
     earlier = [{"role": m["role"], "content": m["content"]} for m in history[:-1] if m["role"] in ("user", "assistant")]
-    return kb.grounded_messages(question, passages, lang, history=earlier), passages
+    return kb.grounded_messages(history[-1]["content"], passages, lang, history=earlier)
 
 
 def checked_answer(text: str, passages: list[kb.Passage], lang: str,
@@ -60,6 +56,15 @@ def checked_answer(text: str, passages: list[kb.Passage], lang: str,
     return answer.text, {"citations": [asdict(c) for c in answer.citations], "warnings": warnings,
                          "not_found": answer.not_found, "given": given_passages(passages),
                          "base": base or None}
+
+
+def base_used(messages: list[dict[str, Any]]) -> str | None:
+    """The knowledge base the conversation's latest grounded answer came from, or None."""
+    for m in reversed(messages):
+        sources = m.get("sources") or {}
+        if m.get("role") == "assistant" and sources.get("base"):
+            return sources["base"]
+    return None
 
 
 def given_passages(passages: list[kb.Passage]) -> list[dict[str, Any]]:
