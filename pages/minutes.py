@@ -60,6 +60,7 @@ with right:
     go = st.button(t("minutes.page.generate", L), type="primary", key="minutes.go")
 
 stopped_notice("minutes", L)
+stopped_notice("minutes.read", L)
 if go:
     if uploaded is None and not pasted.strip():
         st.error(t("minutes.page.need_input", L))

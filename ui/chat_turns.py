@@ -527,20 +527,27 @@ class ChatTurns:
         if S.get("chat.attach_fit") and attachments:
             attachments = self.fit_to_context(question, attachments)
         user = Message(role="user", content=question, attachments=attachments)
+        offered_before = S["chat.draft"] == question
         question_slot, step_slot = st.empty(), st.empty()
         with question_slot.container():
             show_question(user.as_dict())  # on screen while the knowledge base is searched; kept once sent
+            if self.kb_base():
+                # Any click ends this run; the question then comes back as an editable draft.
+                st.button(t("chat.stop"), key="chat.stop_search", icon=":material/stop_circle:")
+                S["chat.draft"] = question
         try:
             history = self.as_messages() + [user]
             streams = self.open_streams(history, self.find_passages(history, step_slot))
         except AppError as exc:
             question_slot.empty()
             session.show_error(exc)
-            if S["chat.draft"] != question:
+            if not offered_before:
                 S["chat.draft"] = question
                 self.show_draft(draft_slot)
             return
         S["chat.draft"] = None
+        question_slot.empty()
+        show_question(user.as_dict())
         self.save.update(preset=S["chat.preset"], system=S["chat.system"])
         self.record(user, S["chat.messages"])
         if attachments:
