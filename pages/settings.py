@@ -13,6 +13,8 @@ st.info(t("settings.local_help"), icon=":material/info:")
 st.caption(t("settings.retention", days=f"{settings.retention_days():g}"))
 if flash := st.session_state.pop("settings.flash", None):
     st.success(flash)
+if warning := st.session_state.pop("settings.flash_warning", None):
+    st.warning(warning, icon=":material/warning:")
 
 name = st.selectbox(t("settings.provider"), settings.editable_providers(), key="settings.provider",
                     format_func=lambda n: get_provider(n).label)
@@ -41,9 +43,8 @@ if apply or test:
         key_in_use = typed_key.strip() or session.typed_keys().get(name)
         attempt = settings.attempt_fingerprint(name, url or session.typed_base_urls().get(name), chosen_model,
                                                key_in_use)
-        # A failed test of exactly these settings: saving them would make every page fail the same way.
-        if apply and st.session_state.get("settings.failed_test") == attempt:
-            raise AppError("settings.test_failed_block")
+        # A failed test of exactly these settings: every page would fail the same way, so the save says so.
+        failed_before = apply and st.session_state.get("settings.failed_test") == attempt
         if typed_key:
             session.typed_keys()[name] = typed_key.strip()
         if url and url != provider.default_base_url:
@@ -67,6 +68,8 @@ if apply or test:
         else:
             session.choose_model(name, chosen_model)
             st.session_state["settings.flash"] = t("settings.saved", provider=provider.label)
+            if failed_before:
+                st.session_state["settings.flash_warning"] = t("settings.test_failed_saved")
             st.rerun()
     except AppError as exc:
         session.show_error(exc)

@@ -48,10 +48,10 @@ i18n.register({
     "settings.col.models": {"zh": "模型", "en": "Models"},
     "settings.key_not_needed": {"zh": "无需密钥", "en": "no key needed"},
     "settings.key_optional": {"zh": "无需密钥（可选 {env_var}）", "en": "no key needed (optional {env_var})"},
-    "settings.test_failed_block": {
-        "zh": "刚才对这组设置的连接测试失败了，所以没有保存。请修正服务地址、模型名或密钥后再测试连接。",
-        "en": "The connection test for these settings just failed, so nothing was saved. Fix the base URL, model "
-              "name or key and test the connection again.",
+    "settings.test_failed_saved": {
+        "zh": "注意：刚才对这组设置的连接测试失败了。已按要求保存，但在修正服务地址、模型名或密钥之前，使用它的页面会报同样的错误。",
+        "en": "Note: the connection test for these settings just failed. They were saved as asked, but pages using "
+              "them will fail the same way until the base URL, model name or key is fixed.",
     },
     "settings.bad_url": {"zh": "服务地址必须以 http:// 或 https:// 开头。", "en": "The base URL must start with http:// or https://."},
 })
