@@ -355,7 +355,9 @@ def general_findings(clauses: list[Clause], names: PartyNames, contract_type: st
             if no_notice and re.search(_ENTRY, s, re.I):
                 findings.append(Finding("entry_without_notice", [c.id], "high", "contract.rule.entry_without_notice",
                                         {}, actor))
-            elif re.search(_NO_NOTICE, s, re.I) and re.search(_ENDING, s, re.I):
+            elif re.search(_NO_NOTICE, s, re.I) and re.search(_ENDING, s, re.I) and re.search(
+                    r"有权|可以|可|得|may|is entitled|shall have the right", s, re.I):
+                # A right of one side to end it; "shall terminate without notice upon insolvency" is automatic.
                 findings.append(Finding("termination_without_notice", [c.id], "high",
                                         "contract.rule.termination_without_notice", {}, actor))
             for side in ("a", "b"):
