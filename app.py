@@ -22,9 +22,16 @@ PAGES = [
 
 with st.sidebar:
     st.title(i18n.t("app.title", lang))
+    menu = st.container()
     session.apply_start_choice()
     session.language_picker()
     session.model_picker()
 
-navigation = st.navigation([st.Page(path, title=i18n.t(title, lang), icon=icon) for path, title, icon in PAGES])
+# The menu is drawn here, not by Streamlit: its own sidebar menu (off in .streamlit/config.toml) showed the raw file
+# names of pages/ (app, chat, chatbi, …) during the first run of a fresh server, before this router had run once.
+pages = [st.Page(path, title=i18n.t(title, lang), icon=icon) for path, title, icon in PAGES]
+navigation = st.navigation(pages, position="hidden")
+with menu:
+    for page in pages:
+        st.page_link(page)
 navigation.run()

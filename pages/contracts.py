@@ -11,6 +11,8 @@ import streamlit as st
 from services import i18n, storage
 from services.contracts import CONTRACT_TYPES, ROLES, analyse_text, guess_type, read_contract
 from services.contracts.report import RISK_COLOURS, highlighted_html, summary_figure, to_docx, to_markdown
+from ui import long_job
+from ui.long_job import stopped_notice
 from ui.session import connection, lang, show_error, uploads_dir
 
 L = lang()
@@ -42,14 +44,14 @@ role_a, role_b = ROLES[kind]
 side = middle.selectbox(t("contract.side"), ["b", "a", "agency", "neutral"], key="contract.side",
                         format_func=lambda s: t(f"contract.role.{role_b if s == 'b' else role_a}") if s in ("a", "b")
                         else t(f"contract.side.{s}"))
-use_model = right.toggle(t("contract.use_model"), value=True, key="contract.use_model")
+use_model = right.toggle(t("contract.use_model"), value=True, key="contract.use_model", help=t("contract.use_model_help"))
 
+stopped_notice("contract", L)
 if st.button(t("contract.analyse"), type="primary", key="contract.run"):
     if uploaded is None and not pasted.strip():
         st.error(t("contract.no_file"))
     else:
         name = uploaded.name if uploaded is not None else t("contract.pasted_name")
-        bar = st.progress(0.0, text=t("contract.reading", file=name))
         try:
             if uploaded is not None:
                 text, notes = read_upload(uploaded.getvalue(), uploaded.name, str(uploads_dir()))
@@ -59,16 +61,17 @@ if st.button(t("contract.analyse"), type="primary", key="contract.run"):
                 st.info(t("contract.type_hint", kind=t(f"contract.type.{guess_type(text)}")))
             conn = connection() if use_model else None
 
-            def progress(done: int, total: int) -> None:
-                bar.progress(min(done / max(total, 1), 1.0), text=t("contract.progress", done=done, total=total))
+            def review(job: long_job.Job):
+                def progress(done: int, total: int) -> None:
+                    job.report(done / max(total, 1), t("contract.progress", done=min(done + 1, total), total=total))
+                return analyse_text(text, contract_type=kind, side=side, conn=conn, lang=L, file=name,
+                                    progress=progress)
 
-            report = analyse_text(text, contract_type=kind, side=side, conn=conn, lang=L, file=name,
-                                  progress=progress)
+            report = long_job.run(review, key="contract", lang=L, label=t("contract.reading", file=name),
+                                  what=t("contract.analyse"))
             report.notes = notes + report.notes
             st.session_state["contract.report"] = report
-            bar.progress(1.0, text=t("contract.done"))
         except Exception as exc:  # noqa: BLE001 - shown as one message; the previous report is kept
-            bar.empty()
             show_error(exc)
 
 report = st.session_state["contract.report"]
@@ -77,6 +80,8 @@ if report is not None:
         (st.warning if note.startswith("⚠") else st.info)(note)
     st.caption(t("contract.model_used", model=report.model) if report.model else t("contract.rules_only"))
     summary = report.summary()
+    if report.not_assessed_text(L):  # above the tabs: unrated clauses must not read as safe ones
+        st.warning(report.not_assessed_text(L), icon=":material/help:")
     tab_summary, tab_clauses, tab_text, tab_export = st.tabs(
         [t("contract.tab.summary"), t("contract.tab.clauses"), t("contract.tab.text"), t("contract.tab.export")])
 
@@ -89,7 +94,7 @@ if report is not None:
         st.subheader(t("contract.top_risks"))
         top = report.top_risks()
         if not top:
-            st.success(t("contract.no_risks"))
+            (st.success if not report.not_assessed() else st.warning)(report.no_risk_text(L))
         for c in top:
             with st.expander(f"{'🔴' if c.risk == 'high' else '🟠'} {c.id} {c.title} · {t('contract.risk.' + c.risk)}"):
                 st.write(c.reason)

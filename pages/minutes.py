@@ -20,6 +20,8 @@ from services.minutes.audio import LOCAL
 from services.minutes.generate import planned_parts
 from services.minutes.recording import TranscriptionJob, describe, to_srt, to_txt
 from services.providers import get_provider
+from ui import long_job
+from ui.long_job import stopped_notice
 from ui.session import connection, lang, owner, provider_name, show_error, uploads_dir
 
 L = lang()
@@ -144,6 +146,8 @@ with right:
         st.caption(t("minutes.page.local_hint", L))
     go = st.button(t("minutes.page.generate", L), type="primary", key="minutes.go")
 
+stopped_notice("minutes", L)
+stopped_notice("minutes.read", L)
 if go:
     if uploaded is None and not pasted.strip():
         st.error(t("minutes.page.need_input", L))
@@ -154,21 +158,27 @@ if go:
         except Exception as exc:
             show_error(exc)
     else:
-        bar = st.progress(0.0, text=t("minutes.progress.parse", L))
         try:
             conn = connection()  # a missing key becomes a message here, not a traceback
-            transcript = read_input(conn, uploaded, pasted)
+            audio = uploaded is not None and Path(uploaded.name).suffix.lower() in AUDIO_SUFFIXES
+            if audio:  # speech to text takes minutes on a CPU: the same bar, clock and Stop button
+                transcript = long_job.run(lambda job: read_input(conn, uploaded, pasted), key="minutes.read", lang=L,
+                                          label=t("minutes.progress.transcribe", L), what=t("minutes.page.generate", L))
+            else:
+                transcript = read_input(conn, uploaded, pasted)
             st.session_state["minutes.transcript"] = transcript
             parts = planned_parts(conn, transcript)
             st.caption(t("minutes.page.stats", L, lines=len(transcript.lines), speakers=len(transcript.speakers),
                          chars=transcript.char_count, parts=parts))
-            result = make_minutes(conn, transcript, template=template, lang=None if out_lang == "auto" else out_lang,
-                                  ui_lang=L, progress=lambda f, text: bar.progress(min(1.0, f), text=text))
+            out_language = None if out_lang == "auto" else out_lang
+            result = long_job.run(
+                lambda job: make_minutes(conn, transcript, template=template, lang=out_language, ui_lang=L,
+                                         progress=job.report),
+                key="minutes", lang=L, label=t("minutes.progress.part", L, part=1, parts=parts),
+                what=t("minutes.page.generate", L))
             st.session_state["minutes.result"] = result
         except Exception as exc:  # every failure becomes a message; earlier minutes stay on screen
             show_error(exc)
-        finally:
-            bar.empty()
 
 if st.session_state["minutes.job"] is not None:
     follow_transcription(st.session_state["minutes.job"])

@@ -13,6 +13,8 @@ st.info(t("settings.local_help"), icon=":material/info:")
 st.caption(t("settings.retention", days=f"{settings.retention_days():g}"))
 if flash := st.session_state.pop("settings.flash", None):
     st.success(flash)
+if warning := st.session_state.pop("settings.flash_warning", None):
+    st.warning(warning, icon=":material/warning:")
 
 name = st.selectbox(t("settings.provider"), settings.editable_providers(), key="settings.provider",
                     format_func=lambda n: get_provider(n).label)
@@ -37,6 +39,12 @@ with st.form(f"settings.form.{name}", clear_on_submit=True):  # else the typed k
 if apply or test:
     try:
         url = settings.check_base_url(base_url)
+        chosen_model = model.strip() or session.typed_models().get(name) or (session.model_choices(name) or [""])[0]
+        key_in_use = typed_key.strip() or session.typed_keys().get(name)
+        attempt = settings.attempt_fingerprint(name, url or session.typed_base_urls().get(name), chosen_model,
+                                               key_in_use)
+        # A failed test of exactly these settings: every page would fail the same way, so the save says so.
+        failed_before = apply and st.session_state.get("settings.failed_test") == attempt
         if typed_key:
             session.typed_keys()[name] = typed_key.strip()
         if url and url != provider.default_base_url:
@@ -48,26 +56,26 @@ if apply or test:
         if save_disk and typed_key and provider.key_env:
             path = keys.save_setting(provider.key_env, typed_key.strip())
             st.success(t("settings.saved_disk", path=path.name))
-        chosen_model = model.strip() or (session.model_choices(name) or [""])[0]
         if test:
-            with st.spinner():
-                reply = settings.test_connection(session.connection(name, chosen_model))
+            try:
+                with st.spinner():
+                    reply = settings.test_connection(session.connection(name, chosen_model))
+            except AppError:
+                st.session_state["settings.failed_test"] = attempt
+                raise
+            st.session_state.pop("settings.failed_test", None)
             st.success(t("settings.test_ok", model=chosen_model, reply=reply))
         else:
             session.choose_model(name, chosen_model)
             st.session_state["settings.flash"] = t("settings.saved", provider=provider.label)
+            if failed_before:
+                st.session_state["settings.flash_warning"] = t("settings.test_failed_saved")
             st.rerun()
     except AppError as exc:
         session.show_error(exc)
 
 st.subheader(t("settings.status"))
-st.dataframe(
-    [{"provider": p.label, "name": p.name,
-      "status": t("settings.configured") if (p.is_configured() or p.name in session.typed_keys() or p.name == "local")
-      else t("settings.not_configured"),
-      "key": p.key_env or "", "models": ", ".join(m.name for m in p.models())}
-     for p in all_providers() if p.name != "replay"],
-    hide_index=True, width="stretch")
+st.dataframe(settings.status_rows(session.typed_keys(), session.lang()), hide_index=True, width="stretch")
 
 st.subheader(t("settings.local_title"))
 local_state = session.local_model_state()

@@ -51,6 +51,18 @@ i18n.register({
         "en": "Uploaded files are kept in this machine's data folder and deleted after {days} days "
               "(environment variable ASSISTANT_RETENTION_DAYS).",
     },
+    "settings.col.provider": {"zh": "服务", "en": "Provider"},
+    "settings.col.name": {"zh": "名称", "en": "Name"},
+    "settings.col.status": {"zh": "状态", "en": "Status"},
+    "settings.col.key": {"zh": "密钥变量", "en": "Key variable"},
+    "settings.col.models": {"zh": "模型", "en": "Models"},
+    "settings.key_not_needed": {"zh": "无需密钥", "en": "no key needed"},
+    "settings.key_optional": {"zh": "无需密钥（可选 {env_var}）", "en": "no key needed (optional {env_var})"},
+    "settings.test_failed_saved": {
+        "zh": "注意：刚才对这组设置的连接测试失败了。已按要求保存，但在修正服务地址、模型名或密钥之前，使用它的页面会报同样的错误。",
+        "en": "Note: the connection test for these settings just failed. They were saved as asked, but pages using "
+              "them will fail the same way until the base URL, model name or key is fixed.",
+    },
     "settings.bad_url": {"zh": "服务地址必须以 http:// 或 https:// 开头。", "en": "The base URL must start with http:// or https://."},
 })
 
@@ -88,6 +100,34 @@ def check_base_url(url: str | None) -> str | None:
     if not url.startswith(("http://", "https://")):
         raise AppError("settings.bad_url")
     return url
+
+
+def status_rows(typed_keys: dict[str, str], lang: str) -> list[dict[str, str]]:
+    """The providers' status table, with headers and cells in the UI language (the replay test hook left out)."""
+    rows = []
+    for p in all_providers():
+        if p.name == "replay":
+            continue
+        configured = p.is_configured() or p.name in typed_keys or p.name == "local"
+        if p.needs_key:
+            key = p.key_env or ""
+        elif p.key_env:
+            key = i18n.t("settings.key_optional", lang, env_var=p.key_env)
+        else:
+            key = i18n.t("settings.key_not_needed", lang)
+        rows.append({i18n.t("settings.col.provider", lang): p.label, i18n.t("settings.col.name", lang): p.name,
+                     i18n.t("settings.col.status", lang):
+                         i18n.t("settings.configured" if configured else "settings.not_configured", lang),
+                     i18n.t("settings.col.key", lang): key,
+                     i18n.t("settings.col.models", lang): ", ".join(m.name for m in p.models())})
+    return rows
+
+
+def attempt_fingerprint(provider: str, base_url: str | None, model: str, key: str | None) -> str:
+    """What identifies one set of connection settings, without keeping the key itself."""
+    import hashlib
+    raw = "\x00".join([provider, base_url or "", model, key or ""])
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def test_connection(conn: Connection) -> str:

@@ -41,7 +41,18 @@ def through_router() -> None:
 def lang() -> str:
     """The UI language of this session: "zh" (default) or "en"."""
     through_router()
-    return st.session_state.setdefault("app.lang", i18n.DEFAULT_LANG)
+    if "app.lang" not in st.session_state:
+        # A reload starts a new session: the language comes back from the address (lang=en), like the conversation.
+        wanted = st.query_params.get("lang")
+        st.session_state["app.lang"] = wanted if wanted in i18n.LANGUAGES else i18n.DEFAULT_LANG
+    chosen = st.session_state["app.lang"]
+    # Checked on every call: moving to another page clears the address's parameters.
+    in_address = st.query_params.get("lang")
+    if chosen == i18n.DEFAULT_LANG and in_address is not None:
+        st.query_params.pop("lang", None)
+    elif chosen != i18n.DEFAULT_LANG and in_address != chosen:
+        st.query_params["lang"] = chosen
+    return chosen
 
 
 def t(key: str, **params: object) -> str:

@@ -170,6 +170,28 @@ class ContractReport:
         risky = [c for c in self.clauses if c.risk in ("high", "medium")]
         return sorted(risky, key=lambda c: -RISK_ORDER[c.risk])
 
+    def not_assessed(self) -> int:
+        """Clauses that neither a rule nor the model rated (their risk is unknown, not low)."""
+        return sum(1 for c in self.clauses if not c.risk)
+
+    def not_assessed_text(self, lang: str | None = None) -> str:
+        """A warning about unrated clauses, or "" when every clause was rated."""
+        count = self.not_assessed()
+        if not count:
+            return ""
+        key = "contract.not_assessed_all" if count == len(self.clauses) else "contract.not_assessed"
+        return i18n.t(key, lang or self.lang, count=count, total=len(self.clauses))
+
+    def no_risk_text(self, lang: str | None = None) -> str:
+        """What to say when no clause is rated medium or high: never a clean bill while some are unrated."""
+        count = self.not_assessed()
+        if not count:
+            return i18n.t("contract.no_risks", lang or self.lang)
+        if count == len(self.clauses):
+            return i18n.t("contract.no_verdict", lang or self.lang, count=count)
+        return i18n.t("contract.no_risks_in_assessed", lang or self.lang, assessed=len(self.clauses) - count,
+                      count=count)
+
     def summary(self) -> dict:
         """Counts by risk and favoured party, top risks first."""
         by_risk = Counter(c.risk or "none" for c in self.clauses)
@@ -186,6 +208,7 @@ class ContractReport:
             "notes": self.note_texts(),
             "model": self.model,
             "dropped_results": self.dropped,
+            "not_assessed": self.not_assessed(),
         }
 
     def to_json(self) -> dict:
@@ -293,9 +316,11 @@ def _batch_budget(conn, context_window: int | None = None) -> int:
 
 def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, names: PartyNames, lang: str,
                       flagged: set[str], progress: Progress | None = None, context_window: int | None = None,
-                      failures: list[AppError] | None = None,
+                      failures: list[AppError] | None = None, echoed: set[str] | None = None,
                       ) -> tuple[dict[str, ClauseAssessment], int, set[str], int]:
     """Model results per clause id, how many named unknown ids, which clauses were cut short, batch count.
+
+    Results whose reason or suggestion repeats the instructions are left out; their ids go into `echoed`.
 
     A provider fault after some batches finished stops the model there and, when `failures` is given, is
     appended to it instead of raised, so that the finished batches are kept.
@@ -311,6 +336,7 @@ def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, na
     results: dict[str, ClauseAssessment] = {}
     dropped = 0
     truncated: set[str] = set()
+    echoed = echoed if echoed is not None else set()
     for i, batch in enumerate(batches):
         if progress:
             progress(i, len(batches))
@@ -344,10 +370,36 @@ def assess_with_model(conn, seg: Segmentation, contract_type: str, side: str, na
             if cid not in allowed:
                 dropped += 1
                 continue
+            if echoes_instructions(r.reason, system) or echoes_instructions(r.suggestion, system):
+                echoed.add(cid)  # the model repeated its orders instead of reading the clause: keep the rules
+                continue
             results.setdefault(cid, r)
     if progress:
         progress(len(batches), len(batches))
     return results, dropped, truncated, len(batches)
+
+
+def _instruction_phrases() -> str:
+    """The field descriptions the answer schema shows the model (they are instructions too)."""
+    return " ".join(str(f.description or "") for f in ClauseAssessment.model_fields.values())
+
+
+def echoes_instructions(answer: str, instructions: str, min_chars: int = 18) -> bool:
+    """True when the answer repeats a stretch of the instructions (or of the schema's descriptions) word for word."""
+    from difflib import SequenceMatcher
+
+    def squash(text: str) -> str:
+        return re.sub(r"\s+", " ", text or "").strip().lower()
+
+    a = squash(answer)
+    if len(a) < min_chars:
+        return False
+    for source in (instructions, _instruction_phrases()):
+        b = squash(source)
+        match = SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b))
+        if match.size >= min_chars:
+            return True
+    return False
 
 
 def _match_id(given: str, batch: list) -> str:
@@ -377,7 +429,7 @@ def analyse_text(text: str, *, contract_type: str = "lease", side: str = "b", co
     if seg.method == "paragraphs" and not _looks_like_contract(seg.text):
         notes.append(("contract.note.not_contract", {}))
     findings = run_rules(seg.clauses, names, seg.text, contract_type)
-    missing = missing_clauses(seg.clauses, contract_type, seg.text)
+    missing = missing_clauses(seg.clauses, contract_type, seg.text, names)
     flagged = {c.id: injection_phrases(c.text) for c in seg.clauses}
     flagged = {k: v for k, v in flagged.items() if v}
 
@@ -387,8 +439,11 @@ def analyse_text(text: str, *, contract_type: str = "lease", side: str = "b", co
     model_name = ""
     if conn is not None:
         failures: list[AppError] = []
+        echoed: set[str] = set()
         model_results, dropped, truncated, n_batches = assess_with_model(
-            conn, seg, contract_type, side, names, lang, set(flagged), progress, context_window, failures)
+            conn, seg, contract_type, side, names, lang, set(flagged), progress, context_window, failures, echoed)
+        if echoed:
+            notes.append(("contract.note.echoed", {"count": len(echoed)}))
         model_name = f"{conn.provider}/{conn.model}"
         if failures:
             notes.append(("contract.note.model_stopped", {"error": failures[0].message(lang)}))
@@ -467,7 +522,14 @@ def read_contract(path: str | Path, *, name: str | None = None, progress=None) -
     notes = [("contract.note.ocr", {})] if any(p.ocr for p in doc.pages) else []
     if not doc.text.strip():
         raise AppError("contract.error.empty", file=name or path.name)
-    return doc.text, notes
+    text = doc.text
+    if path.suffix.lower() == ".docx" or (name or "").lower().endswith(".docx"):
+        from services.contracts.word_numbering import with_numbering
+        try:
+            text = with_numbering(text, path)
+        except Exception:  # noqa: BLE001 - odd numbering parts: the text as read is still usable
+            text = doc.text
+    return text, notes
 
 
 def analyse_file(path: str | Path, *, name: str | None = None, **kwargs) -> ContractReport:

@@ -18,7 +18,9 @@ MESSAGES = {
                            "en": "Hint: this looks like a '{kind}' contract; you can change the type above."},
     "contract.side": {"zh": "您的身份", "en": "Your side"},
     "contract.type": {"zh": "合同类型", "en": "Contract type"},
-    "contract.use_model": {"zh": "使用模型逐条分析（关闭则只用规则检查）", "en": "Analyse each clause with the model (off: rules only)"},
+    "contract.use_model": {"zh": "使用模型逐条分析", "en": "Analyse with the model"},
+    "contract.use_model_help": {"zh": "关闭则只用规则检查：未命中规则的条款会标为“未评估”。",
+                                "en": "Off: rules only; clauses no rule matches are marked 'not assessed'."},
     "contract.analyse": {"zh": "开始审查", "en": "Review contract"},
     "contract.reading": {"zh": "正在读取 {file} …", "en": "Reading {file} …"},
     "contract.progress": {"zh": "正在分析第 {done}/{total} 批条款 …", "en": "Analysing clause batch {done}/{total} …"},
@@ -30,6 +32,17 @@ MESSAGES = {
     "contract.tab.export": {"zh": "导出报告", "en": "Export"},
     "contract.top_risks": {"zh": "主要风险（按严重程度）", "en": "Top risks (most serious first)"},
     "contract.no_risks": {"zh": "未发现中高风险条款。", "en": "No medium or high risks found."},
+    "contract.not_assessed": {"zh": "{count} / {total} 个条款未评估：规则未命中，模型也没有给出结果，它们的风险未知。",
+                              "en": "{count} of {total} clauses were not assessed: no rule matched and no model "
+                                    "result came back, so their risk is unknown."},
+    "contract.not_assessed_all": {"zh": "全部 {count} 个条款均未评估：规则未命中任何条款，也没有模型结果。这不代表合同没有风险。",
+                                  "en": "None of the {count} clauses was assessed: no rule matched and there is no "
+                                        "model result. This does not mean the contract is safe."},
+    "contract.no_verdict": {"zh": "无法给出结论：{count} 个条款都未评估（可打开「使用模型」再审查一次）。",
+                            "en": "No verdict: all {count} clauses are unassessed (turn on the model and review again)."},
+    "contract.no_risks_in_assessed": {"zh": "已评估的 {assessed} 个条款中未发现中高风险；另有 {count} 个条款未评估，风险未知。",
+                                      "en": "No medium or high risk among the {assessed} assessed clauses; {count} "
+                                            "more were not assessed and their risk is unknown."},
     "contract.missing": {"zh": "缺失条款", "en": "Missing clauses"},
     "contract.none_missing": {"zh": "该类型的常见条款均已覆盖。", "en": "All the usual clauses for this type are present."},
     "contract.one_sided": {"zh": "双方权利义务不对等", "en": "One-sidedness across clauses"},
@@ -76,6 +89,9 @@ MESSAGES = {
                            "en": "A long contract ({count} clauses), analysed in {batches} batches."},
     "contract.note.dropped": {"zh": "已丢弃 {count} 条指向不存在条款编号的模型结果。",
                               "en": "Dropped {count} model results that named clause ids not in this batch."},
+    "contract.note.echoed": {"zh": "{count} 个条款的模型结果只是复述了给模型的指令，已弃用，保留规则检查结果。",
+                             "en": "{count} clause results only repeated the model's instructions; they were "
+                                   "discarded and the rule results kept."},
     "contract.note.model_failed": {"zh": "{count} 个条款模型未能给出有效结果，仅保留规则检查结果。",
                                    "en": "The model gave no valid result for {count} clauses; only rule results are kept."},
     "contract.note.model_stopped": {
@@ -146,6 +162,17 @@ MESSAGES = {
     "contract.rule.preemptive_right": {"zh": "{who}享有优先权（如优先承租/购买）。", "en": "The {who} has a pre-emptive right (first refusal / renewal)."},
     "contract.rule.home_court": {"zh": "争议由{who}所在地法院管辖。", "en": "Disputes go to the court where the {who} is based."},
     "contract.rule.sole_discretion": {"zh": "{who}可自行决定或无需通知行事。", "en": "The {who} acts at its sole discretion or without notice."},
+    "contract.rule.penalty_multiple": {"zh": "违约金为租金的 {times} 倍（约 {months} 个月租金），明显过高。",
+                                       "en": "The penalty is {times} times the rent (about {months} months' rent)."},
+    "contract.rule.penalty_loss_multiple": {"zh": "违约金/赔偿为损失的 {times} 倍，超过实际损失（超出 30% 可请求法院调减）。",
+                                            "en": "The penalty is {times} times the loss, more than the actual loss."},
+    "contract.rule.deposit_forfeit": {"zh": "押金/保证金不予退还（被没收），付款方可能损失全部押金。",
+                                      "en": "The deposit is not returned (forfeited): the payer may lose all of it."},
+    "contract.rule.termination_without_notice": {"zh": "{who}可不经通知解除或终止合同。",
+                                                 "en": "The {who} may end the contract without notice."},
+    "contract.rule.unilateral_determination": {
+        "zh": "{who}可单方决定金额、期限或是否违约，{other}无从核对。",
+        "en": "The {who} alone decides an amount, a deadline or whether there was a breach; the {other} cannot check it."},
     "contract.rule.termination_imbalance": {
         "zh": "提前解约责任不对等：{heavy} 提前解约约需承担 {heavy_months} 个月租金，{light} 仅约 {light_months} 个月。",
         "en": "Early termination is one-sided: {heavy} pays about {heavy_months} months' rent to leave early, "
@@ -182,6 +209,22 @@ MESSAGES = {
         "zh": "房屋及附属设施的自然损耗和非承租方原因造成的损坏，由出租方负责维修并承担费用；承租方使用不当造成的损坏由承租方承担。",
         "en": "The landlord repairs wear and tear and damage not caused by the tenant at its cost; the tenant pays "
               "for damage it causes."},
+    "contract.suggest.deposit_forfeit": {
+        "zh": "押金在合同终止、房屋交还后7日内退还，仅可抵扣经双方确认的欠款和损失。",
+        "en": "The deposit is returned within 7 days after the contract ends, less only agreed debts and damage."},
+    "contract.suggest.penalty_multiple": {
+        "zh": "违约方应向守约方支付相当于一个月租金的违约金；违约金不足以弥补实际损失的，按实际损失赔偿。",
+        "en": "The party in breach pays a penalty of one month's rent, or the actual loss where that is higher."},
+    "contract.suggest.penalty_loss_multiple": {
+        "zh": "违约方按守约方的实际损失予以赔偿，违约金不超过实际损失的百分之三十。",
+        "en": "The party in breach compensates the actual loss; any penalty does not exceed it by more than 30%."},
+    "contract.suggest.termination_without_notice": {
+        "zh": "任何一方解除合同，均应提前30日书面通知对方，并说明理由。",
+        "en": "Either party ends the contract only on 30 days' written notice with reasons."},
+    "contract.suggest.unilateral_determination": {
+        "zh": "相关金额、期限及是否违约由双方根据书面凭证共同确认；协商不成的，按争议解决条款处理。",
+        "en": "Amounts, deadlines and any breach are agreed by both parties on written evidence; otherwise the "
+              "dispute clause applies."},
     "contract.suggest.no_refund": {
         "zh": "因出租方原因导致合同提前终止的，已收取的费用应按未履行期限比例退还。",
         "en": "If the contract ends early for the landlord's reasons, fees paid are refunded pro rata."},

@@ -41,8 +41,11 @@ def to_markdown(report: ContractReport, lang: str | None = None) -> str:
         lines.append(f"- {note}")
     lines += ["", f"## {t('contract.top_risks')}", ""]
     top = report.top_risks()
+    if report.not_assessed_text(lang):
+        lines.insert(lines.index(f"## {t('contract.report.summary')}") + 2, f"**{report.not_assessed_text(lang)}**")
+        lines.insert(lines.index(f"## {t('contract.report.summary')}") + 3, "")
     if not top:
-        lines.append(t("contract.no_risks"))
+        lines.append(report.no_risk_text(lang))
     for c in top:
         lines.append(f"- **{c.id} {c.title}** ({_risk(report, c.risk, lang)}){colon}{_md_cell(c.reason)}")
         if c.suggestion:
@@ -102,7 +105,7 @@ def to_docx(report: ContractReport, lang: str | None = None) -> bytes:
         if c.suggestion:
             doc.add_paragraph(f"{t('contract.col.suggestion')}：{c.suggestion}", style="List Bullet 2")
     if not report.top_risks():
-        doc.add_paragraph(t("contract.no_risks"))
+        doc.add_paragraph(report.no_risk_text(lang))
     if report.one_sided():
         doc.add_heading(t("contract.one_sided"), level=1)
         for f in report.one_sided():

@@ -289,6 +289,91 @@ def termination_balance(clauses: list[Clause], names: PartyNames, full_text: str
     return []
 
 
+# -- General rules: wording that shifts a burden whatever the contract type -----------------------------------------
+_NO_NOTICE = (r"(?:无需|不需|无须|毋须|毋需|不必|不用|不需要|未经)[^。；，,]{0,6}(?:事先|提前|预先|另行)?[^。；，,]{0,4}"
+              r"(?:通知|告知|同意|许可)|without (?:any |prior |advance |further )*(?:written )?(?:notice|consent)")
+_ENTRY = r"进入|进屋|入内|入户|进房|enter|entry|access (?:to )?the (?:premises|property|unit|apartment)"
+_ENDING = r"解除|解约|终止|收回|退租|terminat|cancel"
+_DEPOSIT = r"押金|保证金|定金|订金|(?:security )?deposit"
+_FORFEIT = (r"不予退还|概不退还|均不退还|不退还|不退|不返还|不予返还|没收|归[^。；，]{0,6}所有|non-?refundable|"
+            r"forfeit|shall not be (?:refunded|returned)")
+_MULTIPLE = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)\s*倍"
+_ALONE = r"(?:单方|单独|自行|独自|全权)?"
+_DECIDE = r"(?:决定|确定|认定|判断|判定|核定|酌定|裁定|确认)"
+_WHAT = (r"金额|数额|费用|价款|租金|赔偿|损失|罚款|违约金|扣除|扣款|期限|时间|日期|期间|是否|违约|过错|责任|标准|"
+         r"amount|fee|sum|damages|deadline|date|period|whether|breach|default")
+
+
+def penalty_multiples(clauses: list[Clause], names: PartyNames, rent: float | None) -> list[Finding]:
+    """Penalties stated as a multiple of the rent ("月租金的5倍") or of the loss ("损失的两倍", "three times")."""
+    findings = []
+    for c in clauses:
+        for s in _sentences(c.text):
+            if not re.search(r"违约金|罚金|罚款|赔偿|赔付|liquidated damages|penalty|damages", s, re.I):
+                continue
+            payer = names.side_of(s) or names.side_of(c.title) or ""
+            favours = _other(payer) if payer else ""
+            m = (re.search(rf"(月|年|季度?)?租金的?\s*{_MULTIPLE}", s)
+                 or re.search(rf"{_MULTIPLE}\s*(?:的)?(月|年|季度?)?租金", s))
+            en = re.search(r"(\w+)\s*(?:\((\d+)\)\s*)?times (?:the )?(monthly |annual |yearly )?rent", s, re.I)
+            if m or en:
+                if m:
+                    unit_first = m.re.pattern.startswith("(月")
+                    unit = (m.group(1) if unit_first else m.group(2)) or "月"
+                    times = _num(m.group(2) if unit_first else m.group(1))
+                else:
+                    unit = "年" if (en.group(3) or "").strip() in ("annual", "yearly") else "月"
+                    times = _num(en.group(2) or en.group(1))
+                if times:
+                    months = times * {"月": 1, "年": 12, "季": 3, "季度": 3}.get(unit, 1)
+                    risk = "high" if months >= 3 else "medium" if months >= 2 else "low"
+                    findings.append(Finding("penalty_multiple", [c.id], risk, "contract.rule.penalty_multiple",
+                                            {"times": _fmt(times), "months": _fmt(months)}, favours))
+                continue
+            m = (re.search(rf"损失(?:金额|数额)?的?\s*{_MULTIPLE}", s)
+                 or re.search(rf"{_MULTIPLE}\s*(?:的)?(?:赔偿|赔付|损失)", s))
+            en = re.search(r"(\w+)\s*(?:\((\d+)\)\s*)?times (?:the |its |any )?(?:actual )?(?:loss|damages)", s, re.I)
+            times = _num(m.group(1)) if m else _num(en.group(2) or en.group(1)) if en else None
+            # The law lets a court cut a penalty that exceeds the loss by more than 30 % (民法典 585).
+            if times and times > 1:
+                findings.append(Finding("penalty_loss_multiple", [c.id], "high" if times >= 1.3 else "medium",
+                                        "contract.rule.penalty_loss_multiple", {"times": _fmt(times)}, favours))
+    return findings
+
+
+def general_findings(clauses: list[Clause], names: PartyNames, contract_type: str = "other") -> list[Finding]:
+    """Forfeited deposits, entry or termination without notice, and one side alone deciding what is owed."""
+    findings = []
+    payee = _PAYEE.get(contract_type, "")
+    for c in clauses:
+        for s in _sentences(c.text):
+            actor = names.side_of(s) or ""
+            if re.search(_DEPOSIT, s, re.I) and re.search(_FORFEIT, s, re.I) and not re.search(r"不得|不应|不能", s):
+                findings.append(Finding("deposit_forfeit", [c.id], "high", "contract.rule.deposit_forfeit", {},
+                                        payee))
+            no_notice = re.search(_NO_NOTICE, s, re.I) or re.search(r"随时|任何时候|at any time", s, re.I)
+            if no_notice and re.search(_ENTRY, s, re.I):
+                findings.append(Finding("entry_without_notice", [c.id], "high", "contract.rule.entry_without_notice",
+                                        {}, actor))
+            elif re.search(_NO_NOTICE, s, re.I) and re.search(_ENDING, s, re.I) and re.search(
+                    r"有权|可以|可|得|may|is entitled|shall have the right", s, re.I):
+                # A right of one side to end it; "shall terminate without notice upon insolvency" is automatic.
+                findings.append(Finding("termination_without_notice", [c.id], "high",
+                                        "contract.rule.termination_without_notice", {}, actor))
+            for side in ("a", "b"):
+                x = names.pattern(side)
+                gap = names.gap(12)
+                if (re.search(rf"{x}{gap}(?:有权|可以?|得){_ALONE}{_DECIDE}[^。；]{{0,20}}(?:{_WHAT})", s, re.I)
+                        or re.search(rf"(?:{_WHAT})[^。；]{{0,20}}(?:由|以){x}{gap}{_ALONE}{_DECIDE}", s, re.I)
+                        or re.search(rf"以{x}[^。；]{{0,8}}(?:认定|确认|核定|计算|记录|通知|判断)为准", s)
+                        or re.search(rf"(?:as|be) (?:determined|decided|fixed|assessed) (?:solely |unilaterally )?"
+                                     rf"by (?:the )?{x}", s, re.I)):
+                    findings.append(Finding("unilateral_determination", [c.id], "high",
+                                            "contract.rule.unilateral_determination", {}, side))
+                    break
+    return findings
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen, out = set(), []
     for f in findings:
@@ -306,7 +391,9 @@ def _fmt(x: float) -> str:
 def run_rules(clauses: list[Clause], names: PartyNames, full_text: str, contract_type: str = "other") -> list[Finding]:
     """Every rule finding for the contract."""
     return _dedupe(numeric_findings(clauses, names, full_text) + one_sided_findings(clauses, names, contract_type)
-                   + termination_balance(clauses, names, full_text))
+                   + termination_balance(clauses, names, full_text)
+                   + penalty_multiples(clauses, names, monthly_rent(full_text))
+                   + general_findings(clauses, names, contract_type))
 
 
 def risk_for_side(finding: Finding, side: str) -> str:
@@ -393,10 +480,39 @@ CHECKLIST: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def missing_clauses(clauses: list[Clause], contract_type: str, full_text: str = "") -> list[str]:
-    """Checklist item keys for the type that no clause covers (the preamble counts too)."""
+# Other wordings of the same content, in any order within one sentence ({A}/{B}: the parties' names as the text uses
+# them), so that "维修由甲方负责" covers the landlord's duty to repair as well as "甲方负责维修" does.
+CO_OCCURRING: dict[str, dict[str, list[tuple[str, ...]]]] = {
+    "lease": {
+        "landlord_repair": [(r"{A}|出租方|出租人|landlord|lessor", r"维修|修缮|维护|修理|repair|maintain|maintenance",
+                             r"负责|承担|应当?|shall|will|responsible")],
+        "deposit_return": [(r"押金|保证金|deposit", r"退还|返还|退回|refund|return")],
+        "handover_inventory": [(r"交付|交接|移交|hand ?over|move-in", r"清单|明细|照片|记录|确认书|list|record|photograph")],
+        "title_proof": [(r"{A}|出租方|出租人|landlord|lessor", r"保证|承诺|确认|warrant|represent",
+                         r"产权|所有权|合法|出租|title|own")],
+    },
+}
+
+
+def _covered(item: str, pattern: str, contract_type: str, sentences: list[str], text: str,
+             names: PartyNames | None) -> bool:
+    if re.search(pattern, text, re.I):
+        return True
+    for group in CO_OCCURRING.get(contract_type, {}).get(item, []):
+        filled = [g.replace("{A}", names.pattern("a") if names else "甲方").replace(
+            "{B}", names.pattern("b") if names else "乙方") for g in group]
+        if any(all(re.search(g, s, re.I) for g in filled) for s in sentences):
+            return True
+    return False
+
+
+def missing_clauses(clauses: list[Clause], contract_type: str, full_text: str = "",
+                    names: PartyNames | None = None) -> list[str]:
+    """Checklist item keys for the type whose content no clause states (titles alone do not count; the preamble does)."""
     text = full_text or "\n".join(c.text for c in clauses)
-    return [item for item, pattern in CHECKLIST[contract_type] if not re.search(pattern, text, re.I)]
+    sentences = [s for c in clauses for s in _sentences(c.text)] + _sentences(full_text)
+    return [item for item, pattern in CHECKLIST[contract_type]
+            if not _covered(item, pattern, contract_type, sentences, text, names)]
 
 
 def role_of(side: str, contract_type: str) -> str:

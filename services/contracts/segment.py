@@ -82,6 +82,8 @@ def roman_number(token: str) -> int | None:
 def normalise(text: str) -> str:
     """Unify line endings and odd spaces so offsets are stable."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\u3000", " ").replace("\xa0", " ")
+    # Headings read from DOCX (and Markdown contracts) arrive as "## 第二条 …": the marks are not part of the clause.
+    text = re.sub(r"(?m)^[ \t]*#{1,6}[ \t]+", "", text)
     return text.replace("\ufeff", "")
 
 

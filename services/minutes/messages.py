@@ -140,10 +140,9 @@ MESSAGES = {
         "en": "The current provider cannot transcribe recordings; switch to DashScope or an OpenAI-compatible "
               "service in the sidebar before uploading audio."},
     "minutes.page.local_hint": {
-        "zh": "提示：内置离线小模型按格式输出纪要非常慢（每段可能要几十分钟），结果也很粗糙。正式使用请在侧边栏选择通义千问或其他大模型。",
-        "en": "Note: the small built-in offline model is very slow at writing structured minutes (possibly tens of "
-              "minutes per part) and the result is rough. Choose Qwen or another large model in the sidebar for "
-              "real use."},
+        "zh": "提示：内置离线模型在本机 CPU 上生成纪要较慢（每段可能要几分钟）。会议较长或要求较高时，请在侧边栏选择通义千问或其他大模型。",
+        "en": "Note: the built-in offline model writes minutes slowly on this machine's CPU (possibly minutes per "
+              "part). For long meetings or better minutes, choose Qwen or another large model in the sidebar."},
     "minutes.page.asr": {"zh": "录音转写", "en": "Transcription"},
     "minutes.page.asr_local": {"zh": "内置离线（Whisper base）", "en": "Built-in offline (Whisper base)"},
     "minutes.page.local_asr_hint": {

@@ -343,8 +343,55 @@ def _read_text(path: Path, name: str) -> str:
 _CONTINUED = "\x00continued"  # marks a line that continues the previous turn
 
 
+# Field names of a minutes' heading block ("会议主题：…", "时间：…"); they share the "Name: words" shape of speech.
+_HEADER_FIELDS = re.compile(
+    r"(?:会议)?(?:主题|名称|议题|议程|时间|日期|地点|会议室|参会人员?|与会人员?|出席人员?|列席人员?|缺席人员?|参加人员?|"
+    r"记录人?|纪要人|主持人?|抄送|会议类型|"
+    r"subject|topic|title|meeting|date|time|location|place|venue|attendees|participants|present|absent|"
+    r"apologies|chair|chairperson|facilitator|minutes(?: taken)? by|note ?taker|recorder|agenda)",
+    re.IGNORECASE)
+_SENTENCE_MARKS = re.compile(r"[。，！？!?；;]|[,.] ")
+
+
+def _heading_fields(rows: list[tuple[str | None, float | None, str]], counts: dict[str, int]) -> set[int]:
+    """Rows of a heading block read as "label: value" although nobody speaks there.
+
+    A label used once, either named like a minutes field, or standing in the opening block (before the first
+    recurring speaker) with a short value that has no sentence in it (a date, a room, a list of names).
+    """
+    if sum(1 for c in counts.values() if c > 1) < 1:
+        return set()
+    found: set[int] = set()
+    opening = True
+    for i, (speaker, _start, body) in enumerate(rows):
+        if not speaker or speaker == _CONTINUED:
+            continue
+        if counts.get(speaker, 0) > 1:
+            opening = False
+            continue
+        # A field holds a value (a date, a room, names), not a sentence: "主持人：欢迎大家，…" is someone speaking.
+        named_field = bool(_HEADER_FIELDS.fullmatch(speaker.strip())) and len(body) <= 80 and not re.search(
+            r"[。，！？!?；;]|[.] ", body)
+        bare_value = len(body) <= 60 and not _SENTENCE_MARKS.search(body)
+        if named_field or (opening and bare_value):
+            found.add(i)
+    return found
+
+
 def _resolve_speakers(rows: list[tuple[str | None, float | None, str]]) -> list[tuple[str | None, float | None, str]]:
     # Prose such as "Note: ..." looks like a speaker label; real speakers recur or label most lines.
+    counts_all: dict[str, int] = {}
+    for speaker, _start, _body in rows:
+        if speaker and speaker != _CONTINUED:
+            counts_all[speaker] = counts_all.get(speaker, 0) + 1
+    heading = _heading_fields(rows, counts_all)
+    if heading:
+        # A heading line stays in the transcript as plain text (the title and date still reach the model).
+        rows = [(None, start, f"{speaker}：{body}") if i in heading else (speaker, start, body)
+                for i, (speaker, start, body) in enumerate(rows)]
+        # A line continuing a heading field belongs to nobody either.
+        rows = [(None, start, body) if speaker == _CONTINUED and (i == 0 or rows[i - 1][0] is None)
+                else (speaker, start, body) for i, (speaker, start, body) in enumerate(rows)]
     labelled = [r[0] for r in rows if r[0] and r[0] != _CONTINUED]
     counts: dict[str, int] = {}
     for speaker in labelled:
