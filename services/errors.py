@@ -66,6 +66,7 @@ i18n.register({
         "zh": "模型没有返回符合格式的结果（已重试一次）：{detail}",
         "en": "The model did not return output in the required format (after one repair attempt): {detail}",
     },
+    "error.stopped": {"zh": "已停止。", "en": "Stopped."},
     "error.local_server_down": {
         "zh": "内置模型的服务进程意外停止或正在重启，系统会自动重启它；请稍后重新提问。",
         "en": "The built-in model's server process stopped unexpectedly or is restarting; it is restarted "

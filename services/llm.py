@@ -6,6 +6,8 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -22,6 +24,20 @@ from services.providers.base import Connection
 from services.reasoning import ThinkSplitter
 
 MAX_PROMPT_CHARS = 200_000  # a sanity bound before any token estimate
+
+# Set by long work (ui/long_job.py): when the event is set, a request under way is closed at its next piece, so a
+# Stop click or a closed tab frees the model (the built-in server stops generating for a client that hung up).
+_cancel_event: ContextVar[threading.Event | None] = ContextVar("llm_cancel_event", default=None)
+
+
+@contextmanager
+def cancellable(event: threading.Event):
+    """Within the block, model calls in this thread end early (error.stopped) once event is set."""
+    token = _cancel_event.set(event)
+    try:
+        yield
+    finally:
+        _cancel_event.reset(token)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -111,7 +127,7 @@ class ChatStream:
     def __init__(self, conn: Connection, messages: list[dict], *, system: str | None = None,
                  stop_event: threading.Event | None = None) -> None:
         self.conn = conn
-        self.stop_event = stop_event
+        self.stop_event = stop_event if stop_event is not None else _cancel_event.get()
         self.result = ChatResult(provider=conn.provider, model=conn.model)
         self._prompt_tokens = check_prompt(conn, messages, system)
         self._lc_messages = to_langchain(messages, system)
@@ -275,10 +291,28 @@ def structured(conn: Connection, messages: list[dict], schema: type[ModelT], *, 
     if provider.capabilities.json_schema:
         model = model.bind(response_format={"type": "json_object", "schema": schema.model_json_schema()})
 
+    cancel = _cancel_event.get()
+
+    def streamed(lc_messages: list[BaseMessage]) -> str:
+        # Piece by piece so that a stop closes the request at once instead of waiting for the whole reply.
+        text, chunks = "", model.stream(lc_messages)
+        try:
+            for chunk in chunks:
+                if cancel.is_set():
+                    raise AppError("error.stopped")
+                text += chunk.content if isinstance(chunk.content, str) else _text_of(chunk.content)
+        finally:
+            chunks.close()
+        return text
+
     def invoke(lc_messages: list[BaseMessage]) -> str:
+        if cancel is not None and cancel.is_set():
+            raise AppError("error.stopped")
         for attempt in _retrying():
             with attempt:
                 try:
+                    if cancel is not None:
+                        return streamed(lc_messages)
                     return model.invoke(lc_messages).content
                 except AppError:
                     raise

@@ -120,8 +120,11 @@ def run(work: Callable[[Job], T], *, key: str, lang: str, label: str, what: str 
     outcome: dict[str, object] = {}
 
     def target() -> None:
+        from services.llm import cancellable
         try:
-            outcome["value"] = work(job)
+            # A Stop click or a closed tab also ends a model request already under way, not only the next step.
+            with cancellable(job.stop):
+                outcome["value"] = work(job)
         except BaseException as exc:  # noqa: BLE001 - handed to the page's run, which shows it
             outcome["error"] = exc
 
