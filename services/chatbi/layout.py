@@ -344,10 +344,14 @@ def _find_totals(block: Block) -> None:
         is_sub = bool(strong) and bool(re.search(r"小计|sub", strong.group(0), re.I) or (strong.group("pre") or "")
                                        .strip() or (strong.group("post") or "").strip())
         total = bool(strong)
-        if not total and values and (weak or not labels or (len(values) >= 2 and i == last)):
+        # A row without a label counts as a sum only where sums stand: last, or just above a labelled total row;
+        # and with two numbers, or one number over at least three rows, so that a coincidence is unlikely.
+        unlabelled = (not labels and bool(label_cols) and (i == last or _strong_label(body[i + 1], label_cols))
+                      and (len(values) >= 2 or all(since.counts.get(k, 0) >= 3 for k in values)))
+        if not total and values and (weak or unlabelled or (labels and len(values) >= 2 and i == last)):
             covered_sub = since.rows >= 2 and since.match(values)
             covered_all = every.rows >= 2 and (every.match(values) or (subs.rows >= 2 and subs.match(values)))
-            if weak or not labels:
+            if weak or unlabelled:
                 total, is_sub = covered_sub or covered_all, not covered_all
             else:
                 total = covered_all  # a last row whose every number is the sum of all the rows above
@@ -365,18 +369,24 @@ def _find_totals(block: Block) -> None:
         since = _Sums()
 
 
+def _strong_label(row: list, label_cols: list[int]) -> bool:
+    return any(filled(row[k]) and _TOTAL_STRONG.match(str(row[k]).replace(" ", "")) for k in label_cols)
+
+
 class _Sums:
     """Running column sums of some rows."""
 
     def __init__(self) -> None:
         self.rows = 0
         self.sums: dict[int, float] = {}
+        self.counts: dict[int, int] = {}   # how many numbers each sum adds up
 
     def add(self, row: list, numeric: list[int]) -> None:
         self.rows += 1
         for k in numeric:
             if is_number(row[k]):
                 self.sums[k] = self.sums.get(k, 0.0) + as_number(row[k])
+                self.counts[k] = self.counts.get(k, 0) + 1
 
     def match(self, values: dict[int, float]) -> bool:
         return bool(values) and all(_close(v, self.sums.get(k, 0.0)) for k, v in values.items())
