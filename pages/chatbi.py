@@ -81,6 +81,9 @@ for info in source.describe():
     profile = ws.profiles.get(info.name) if source is ws.files else None
     rows = profile.rows if profile else info.rows
     label = f"{info.name}  ·  {t('bi.profile_rows', rows=rows if rows >= 0 else '?', cols=len(info.columns), source=info.source + (' / ' + info.sheet if info.sheet else ''))}"
+    left_out = getattr(info, "total_labels", [])
+    if left_out and not info.keep_totals:
+        label += "  ·  " + t("bi.totals_excluded_short", count=len(left_out))  # seen without opening the table
     with st.expander(label, expanded=False):
         units = getattr(info, "units", {}) or {}
         if profile:
@@ -137,7 +140,8 @@ if source is ws.files and len(source.table_names()) > 1:
                                               if n in source.table_names()]
     st.multiselect(t("bi.pick_tables"), source.table_names(), key="bi.pick_tables")
 
-with st.expander(t("bi.own_sql"), expanded=False, icon=":material/code:"):
+# Open from the start for anyone who has begun typing SQL, so the box does not fold away on the next rerun.
+with st.expander(t("bi.own_sql"), expanded=bool(st.session_state.get("bi.own_sql")), icon=":material/code:"):
     own_sql = st.text_area(t("bi.own_sql_box"), key="bi.own_sql", height=100,
                            placeholder=f'SELECT * FROM "{source.table_names()[0]}" LIMIT 10')
     if st.button(t("bi.own_sql_run"), key="bi.own_sql_run", icon=":material/play_arrow:"):
@@ -205,6 +209,7 @@ def show_answer(index: int, answer) -> None:
 for index, answer in enumerate(ws.conversation):
     show_answer(index, answer)
 
+
 def _step_text(job: QuestionJob) -> str:
     step, n, total = job.step
     return t(f"bi.step.{step}", n=n, total=total)
@@ -216,6 +221,7 @@ def follow(job: QuestionJob) -> None:
         stop_slot = st.empty()
         stop_slot.button(t("bi.stop"), key="bi.stop", icon=":material/stop_circle:", on_click=job.stop.set)
         while job.running:
+            job.touch()
             status.update(label=t("bi.elapsed", step=_step_text(job), seconds=f"{job.elapsed:.0f}"))
             job.wait(0.5)
         stop_slot.empty()

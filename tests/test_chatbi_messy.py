@@ -160,7 +160,8 @@ def test_cli_answers_from_detail_rows_and_can_keep_totals(tmp_path):
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["rows"] == [[296600]] and data["units"] == {"销售额": "元"}
-    assert "已排除 3 行小计/合计" in out.stderr or "Left out 3 subtotal/total rows" in out.stderr
+    assert "已排除 3 行小计/合计：朝阳店 小计, 海淀店 小计, 合计" in out.stderr
+    assert "合计 的 销售额 296,600 与保留行之和 296,600 一致" in out.stderr
     kept = run_cli(str(path), "一季度销售额合计", "--sql", sql, "--json", "--keep-totals")
     assert json.loads(kept.stdout)["rows"] == [[296600 * 2 + 161700 + 134900]]
     text = run_cli(str(path), "一季度销售额合计", "--sql", sql, "--lang", "zh")

@@ -47,6 +47,7 @@ def test_page_says_which_totals_were_left_out_checks_them_and_can_keep_them(tmp_
     at.run()
     assert not at.exception
     assert any("已排除 3 行小计/合计" in i.value and "华东小计" in i.value for i in at.info)
+    assert any("已排除 3 行小计/合计" in e.label for e in at.expander)  # on the table's line, not only inside
     assert any("合计 的 销售额 520 与保留行之和 520 一致" in c.value for c in at.caption)
     profile = at.dataframe[0].value
     assert dict(zip(profile["列名"], profile["单位"]))["销售额"] == "万元"
@@ -140,3 +141,28 @@ def test_page_question_runs_as_a_job_and_lands_in_the_conversation(tmp_path, rep
     # The last run drew the answer; the job that produced it is gone and the answer is in the conversation.
     ws = at.session_state["bi.workspace"]
     assert ws.conversation[0].result.rows == [(3,)] and "bi.job" not in at.session_state
+
+
+def test_a_question_nobody_follows_any_more_stops_at_its_next_step(tmp_path, replay_conn):
+    from ui.chatbi_job import ABANDONED_S, QuestionJob
+    session = DuckSession()
+    try:
+        path = tmp_path / "medals.csv"
+        path.write_text(MEDALS, encoding="utf-8")
+        session.add_file(path)
+        conn = replay_conn(["```sql\nSELECT nope FROM medals\n```", "never asked"])
+        release = threading.Event()
+
+        def work(job):
+            release.wait(10)
+            return ask(session, conn, "几个国家？", lang="zh", progress=job.progress, stop=job.stop)
+
+        job = QuestionJob(work)
+        assert job.running and not job.stop.is_set()
+        job.seen -= ABANDONED_S + 1  # the browser tab was closed: no page polls the job any more
+        release.set()
+        job.wait(10)
+        assert job.answer.error.key == "bi.error.stopped" and job.step == ("start", 0, 0)
+        assert script_for(conn.replay_path).requests == []
+    finally:
+        session.close()

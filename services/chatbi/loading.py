@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 
 from services.chatbi import messages  # noqa: F401  (registers texts)
-from services.chatbi.layout import Block, TotalCheck, is_dash, split_sheet, unique_names
+from services.chatbi.layout import Block, TotalCheck, is_dash, split_sheet
 from services.chatbi.naming import quote
 from services.errors import InputError
 

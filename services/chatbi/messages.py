@@ -59,6 +59,7 @@ i18n.register({
     "bi.warning": {"zh": "提示：{text}", "en": "Note: {text}"},
     "bi.col.unit": {"zh": "单位", "en": "Unit"},
     "bi.totals_excluded": {"zh": "已排除 {count} 行小计/合计：{labels}", "en": "Left out {count} subtotal/total rows: {labels}"},
+    "bi.totals_excluded_short": {"zh": "已排除 {count} 行小计/合计", "en": "{count} subtotal/total rows left out"},
     "bi.keep_totals": {"zh": "保留小计/合计行", "en": "Keep subtotal/total rows"},
     "bi.totals_kept": {"zh": "表中含 {count} 行小计/合计（{labels}），求和时会重复计算。",
                        "en": "The table holds {count} subtotal/total rows ({labels}); sums will count them twice."},

@@ -47,7 +47,18 @@ def open_source(items: list[str], *, max_rows: int, timeout_s: float, progress=N
                 key = "bi.totals_kept" if keep_totals else "bi.totals_excluded"
                 print(f"{info.name}: " + i18n.t(key, lang, count=len(info.total_labels),
                                                labels=", ".join(info.total_labels[:6])), file=sys.stderr)
+                for check in info.checks:
+                    print("  " + check_text(check, lang), file=sys.stderr)
     return session
+
+
+def check_text(check, lang: str) -> str:
+    """One excluded total compared with the sum of the kept rows, in the user's language."""
+    from services import i18n
+    from services.chatbi.display import cell_text
+    key = "bi.check_ok" if check.agrees else "bi.check_bad"
+    return i18n.t(key, lang, label=check.label, column=check.column, stated=cell_text(check.stated),
+                  computed=cell_text(check.computed), diff=cell_text(round(check.stated - check.computed, 4)))
 
 
 def run(args) -> int:
