@@ -76,6 +76,21 @@ def test_a_question_goes_to_the_table_it_is_about_and_the_user_can_pick(tmp_path
     assert 'TABLE "medals"' in system and "地区销售" not in system
 
 
+def test_a_follow_up_without_column_names_stays_with_the_previous_tables(tmp_path, replay_conn):
+    from services.chatbi.workspace import Workspace
+    ws = Workspace()
+    for path in (sheets.write_case("地区销售", "utf-8.csv", tmp_path), sheets.write_case("产品库存", "gbk.csv", tmp_path)):
+        ws.add_upload(path, path.name, path.stat().st_size)
+    assert ws.tables_for("只看华东呢？") == ["地区销售", "产品库存"]  # nothing asked before: every table
+    conn = replay_conn(['```sql\nSELECT sum("销售额") AS s FROM "地区销售"\n```', "520。",
+                        '```sql\nSELECT sum("销售额") AS s FROM "地区销售" WHERE "区域" = \'华东\'\n```', "310。"])
+    assert ws.ask(conn, "销售额合计？", "zh").tables == ["地区销售"]
+    follow_up = ws.ask(conn, "只看华东呢？", "zh")
+    assert follow_up.tables == ["地区销售"] and follow_up.result.rows == [(310,)]
+    assert "产品库存" not in script_for(conn.replay_path).requests[2][0]["content"]
+    assert ws.tables_for("库存数量最多的产品") == ["产品库存"]
+
+
 def test_sql_typed_by_the_user_runs_before_any_model_call(tmp_path, replay_conn):
     from services.chatbi.workspace import Workspace
     ws = Workspace()

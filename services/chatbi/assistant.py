@@ -259,8 +259,9 @@ class TableSubset:
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|[\u4e00-\u9fff]{2,}")
 
 
-def relevant_tables(source, question: str) -> list[str]:
-    """The tables whose column names (or title, or name) the question mentions most; every table when none match."""
+def relevant_tables(source, question: str, otherwise: list[str] | None = None) -> list[str]:
+    """The tables whose column names (or title, or name) the question mentions most; otherwise (or every table)
+    when none match."""
     q = (question or "").lower()
     scores = {}
     for info in source.describe():
@@ -273,7 +274,7 @@ def relevant_tables(source, question: str) -> list[str]:
         scores[info.name] = score
     best = max(scores.values(), default=0)
     if best == 0:
-        return list(scores)
+        return [n for n in (otherwise or []) if n in scores] or list(scores)
     return [n for n, sc in scores.items() if sc == best]
 
 

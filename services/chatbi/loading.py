@@ -31,6 +31,7 @@ MAX_EXCEL_MB = int(os.environ.get("BI_MAX_EXCEL_MB", "50"))
 _HEAD_BYTES = 256 * 1024
 # Files up to this size are read cell by cell first to find titles, units, totals and notes.
 GRID_MAX_MB = int(os.environ.get("BI_GRID_MAX_MB", "8"))
+_TOTAL_WORD = re.compile(r"小计|合计|总计|共计|总和|总额|累计|汇总|total|sum", re.I)
 GRID_FULL_MB = 1  # below this every file is read cell by cell; above it only when its head or tail asks for it
 _DELIMITERS = [",", "\t", ";", "|"]
 _NUMBER = r"[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
@@ -217,10 +218,10 @@ def load_csv(con: duckdb.DuckDBPyConnection, staging: Path, path: Path, name: st
     return rows, warnings
 
 
-def read_csv_tables(path: Path, name: str, *, max_mb: int = GRID_MAX_MB) -> list[Frame] | None:
+def read_csv_tables(path: Path, name: str, *, max_mb: float | None = None) -> list[Frame] | None:
     """The tables of a small delimited file laid out like an office sheet (titles, units, totals, notes, several
     tables); None when it is a plain table (or too large to read cell by cell) and DuckDB's reader should load it."""
-    if path.stat().st_size > max_mb * MB:
+    if path.stat().st_size > (GRID_MAX_MB if max_mb is None else max_mb) * MB:
         return None
     raw = path.read_bytes()
     if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
@@ -237,12 +238,13 @@ def read_csv_tables(path: Path, name: str, *, max_mb: int = GRID_MAX_MB) -> list
     layout = sniff_layout(text[:_HEAD_BYTES])
     lines = text.splitlines()
     try:
-        if len(raw) > GRID_FULL_MB * MB:
-            # A larger file is read cell by cell only when its first or last lines show an office layout.
-            sample = list(csv.reader(lines[:60] + lines[-60:], delimiter=layout.delimiter))
-            found = split_sheet(sample)
-            if len(found) == 1 and found[0].plain:
-                return None
+        # Read cell by cell only when the first or last lines show an office layout, or (in a small file) a word
+        # that names a subtotal or total appears anywhere: plain files go straight to DuckDB's fast reader.
+        sample = list(csv.reader(lines if len(lines) <= 120 else lines[:60] + lines[-60:],
+                                 delimiter=layout.delimiter))
+        found = split_sheet(sample)
+        if len(found) == 1 and found[0].plain and (len(raw) > GRID_FULL_MB * MB or not _TOTAL_WORD.search(text)):
+            return None
         grid = list(csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter))  # quoted newlines stay
     except csv.Error:
         return None

@@ -96,8 +96,10 @@ class Workspace:
 
     # ------------------------------------------------------------ questions
     def tables_for(self, question: str) -> list[str]:
-        """The tables a question is about, matched by column names (all of them when nothing matches)."""
-        return relevant_tables(self.source, question)
+        """The tables a question is about, matched by column names; a follow-up that names no column stays with
+        the tables of the previous answer (all tables when there is none)."""
+        earlier = next((a.tables for a in reversed(self.conversation) if a.ok and a.tables), None)
+        return relevant_tables(self.source, question, otherwise=earlier)
 
     def ask(self, conn, question: str, lang: str, on_attempt=None, *, tables: list[str] | None = None,
             progress=None, stop=None) -> Answer:
