@@ -166,3 +166,18 @@ def test_cli_answers_from_detail_rows_and_can_keep_totals(tmp_path):
     assert json.loads(kept.stdout)["rows"] == [[296600 * 2 + 161700 + 134900]]
     text = run_cli(str(path), "一季度销售额合计", "--sql", sql, "--lang", "zh")
     assert "296,600" in text.stdout and "单位：销售额 元" in text.stdout
+
+
+def test_untitled_tables_on_one_sheet_are_numbered_after_the_file(tmp_path, session):
+    path = tmp_path / "two.csv"
+    path.write_text("城市,销售额\n北京,10\n上海,20\n\n\n产品,数量\n笔,3\n纸,4\n", encoding="gbk")
+    infos = session.add_file(path)
+    assert [(i.name, [c.name for c in i.columns], i.rows) for i in infos] == [
+        ("two_1", ["城市", "销售额"], 2), ("two_2", ["产品", "数量"], 2)]
+
+
+def test_a_bare_carriage_return_inside_a_field_stays_in_its_cell(tmp_path, session):
+    path = tmp_path / "cr.csv"
+    path.write_bytes("名称,金额\n甲,1\n乙\r丙,2\n合计,3\n".encode("utf-8"))
+    [info] = session.add_file(path)
+    assert info.name == "cr" and info.rows >= 3  # one table, the odd row kept (DuckDB's lenient reader)

@@ -130,8 +130,12 @@ class DuckSession:
         added = []
         with self._lock:
             for frame in frames:
-                table = (table_name(frame.name, None, taken=set(self.tables)) if frame.name
-                         else table_name(name, frame.sheet, taken=set(self.tables)))
+                if frame.name:
+                    table = table_name(frame.name, None, taken=set(self.tables))
+                elif frame.part:
+                    table = table_name(name, f"{frame.sheet or ''} {frame.part}".strip(), taken=set(self.tables))
+                else:
+                    table = table_name(name, frame.sheet, taken=set(self.tables))
                 self._store(table, frame.data)
                 if frame.full is not None:
                     self._frames[table] = frame

@@ -49,6 +49,7 @@ class Frame:
     warnings: list[str] = field(default_factory=list)
     title: str | None = None
     name: str | None = None          # set when a sheet holds several tables: the table's title
+    part: int = 0                    # and its place on the sheet (1, 2, …), for tables without a title
     units: dict[str, str] = field(default_factory=dict)
     full: object = None              # every row, subtotals and totals included (None when there were none)
     total_rows: list[int] = field(default_factory=list)
@@ -235,6 +236,8 @@ def read_csv_tables(path: Path, name: str, *, max_mb: float | None = None) -> li
         except UnicodeDecodeError:
             return None
     text = text.lstrip("\ufeff")
+    if re.search(r"\r(?!\n)", text):
+        return None  # a bare carriage return inside a field: DuckDB's lenient reader keeps it in its cell
     layout = sniff_layout(text[:_HEAD_BYTES])
     lines = text.splitlines()
     try:
@@ -426,7 +429,8 @@ def _sheet_frames(rows: list[list], sheet: str | None) -> list[Frame]:
             continue
         frame = block_frame(block, sheet)
         if len(blocks) > 1:
-            frame.name = block.title or f"{sheet or ''} {k + 1}".strip()
+            frame.name = block.title
+            frame.part = k + 1
         frames.append(frame)
     return frames
 
