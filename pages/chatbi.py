@@ -6,10 +6,12 @@ import streamlit as st
 from services import i18n, storage
 from services.chatbi import KINDS, Workspace, figure, switch_kind, to_csv_bytes, to_excel_bytes
 from services.chatbi.assistant import escape_markdown
+from services.chatbi.display import cell_text, display_frame
 from services.chatbi.external import masked_url
 from services.chatbi.profile import format_range, format_top
-from services.errors import AppError
+from services.errors import AppError, InputError
 from ui import session
+from ui.chatbi_job import QuestionJob
 from ui.session import t
 
 if "bi.workspace" not in st.session_state:
@@ -79,15 +81,37 @@ for info in source.describe():
     profile = ws.profiles.get(info.name) if source is ws.files else None
     rows = profile.rows if profile else info.rows
     label = f"{info.name}  ·  {t('bi.profile_rows', rows=rows if rows >= 0 else '?', cols=len(info.columns), source=info.source + (' / ' + info.sheet if info.sheet else ''))}"
+    left_out = getattr(info, "total_labels", [])
+    if left_out and not info.keep_totals:
+        label += "  ·  " + t("bi.totals_excluded_short", count=len(left_out))  # seen without opening the table
     with st.expander(label, expanded=False):
+        units = getattr(info, "units", {}) or {}
         if profile:
             st.dataframe(pd.DataFrame([{
-                t("bi.col.column"): c.name, t("bi.col.type"): c.type, t("bi.col.missing"): c.missing,
-                t("bi.col.distinct"): c.distinct, t("bi.col.range"): format_range(c), t("bi.col.top"): format_top(c),
+                t("bi.col.column"): c.name, t("bi.col.type"): c.type, t("bi.col.unit"): units.get(c.name, ""),
+                t("bi.col.missing"): c.missing, t("bi.col.distinct"): c.distinct, t("bi.col.range"): format_range(c),
+                t("bi.col.top"): format_top(c),
             } for c in profile.columns]), hide_index=True)
         else:
-            st.dataframe(pd.DataFrame([{t("bi.col.column"): c.name, t("bi.col.type"): c.type} for c in info.columns]),
+            st.dataframe(pd.DataFrame([{t("bi.col.column"): c.name, t("bi.col.type"): c.type,
+                                        t("bi.col.unit"): units.get(c.name, "")} for c in info.columns]),
                          hide_index=True)
+        totals = getattr(info, "total_labels", [])
+        if totals and source is ws.files:
+            labels = "、".join(totals[:6]) + ("…" if len(totals) > 6 else "")
+            if info.keep_totals:
+                st.warning(t("bi.totals_kept", count=len(totals), labels=labels), icon=":material/functions:")
+            else:
+                st.info(t("bi.totals_excluded", count=len(totals), labels=labels), icon=":material/functions:")
+            for check in info.checks:
+                key = "bi.check_ok" if check.agrees else "bi.check_bad"
+                text = t(key, label=check.label, column=check.column, stated=cell_text(check.stated),
+                         computed=cell_text(check.computed), diff=cell_text(round(check.stated - check.computed, 4)))
+                (st.caption if check.agrees else st.warning)(text)
+            keep = st.toggle(t("bi.keep_totals"), value=info.keep_totals, key=f"bi.keep_totals.{info.name}")
+            if keep != info.keep_totals:
+                ws.keep_totals(info.name, keep)
+                st.rerun()
         for warning in info.warnings:
             st.caption(t("bi.warning", text=warning))
         if source is ws.files and st.button(t("bi.remove_table"), key=f"bi.remove.{info.name}",
@@ -101,6 +125,30 @@ if suggestions:
     for i, (column, text) in enumerate(zip(st.columns(len(suggestions)), suggestions)):
         if column.button(text, key=f"bi.suggestion.{i}", icon=":material/lightbulb:"):
             st.session_state["bi.pending_question"] = text
+
+
+def _connection():
+    try:
+        return session.connection()
+    except AppError:
+        return None  # edited SQL still runs; the summary is then the automatic one
+
+
+if source is ws.files and len(source.table_names()) > 1:
+    if "bi.pick_tables" in st.session_state:  # a removed table leaves the choice
+        st.session_state["bi.pick_tables"] = [n for n in st.session_state["bi.pick_tables"]
+                                              if n in source.table_names()]
+    st.multiselect(t("bi.pick_tables"), source.table_names(), key="bi.pick_tables")
+
+# Open from the start for anyone who has begun typing SQL, so the box does not fold away on the next rerun.
+with st.expander(t("bi.own_sql"), expanded=bool(st.session_state.get("bi.own_sql")), icon=":material/code:"):
+    own_sql = st.text_area(t("bi.own_sql_box"), key="bi.own_sql", height=100,
+                           placeholder=f'SELECT * FROM "{source.table_names()[0]}" LIMIT 10')
+    if st.button(t("bi.own_sql_run"), key="bi.own_sql_run", icon=":material/play_arrow:"):
+        if own_sql.strip():
+            ws.run_sql(own_sql, _connection(), lang)
+        else:
+            session.show_error(InputError("bi.error.empty_sql"))
 
 
 # ---------------------------------------------------------------- the conversation
@@ -117,21 +165,29 @@ def show_answer(index: int, answer) -> None:
         if answer.error is not None:
             session.show_error(answer.error)
         result = answer.result
+        if answer.tables and len(source.table_names()) > 1:
+            st.caption(t("bi.tables_used", tables="、".join(answer.tables)))
         if result is not None:
             frame = result.to_frame()
             st.caption(t("bi.result") + " · " + t("bi.rows_shown", rows=len(frame), seconds=f"{result.elapsed_s:.3f}"))
+            if answer.units:
+                st.caption(t("bi.units", units="；".join(f"{c} {u}" for c, u in answer.units.items())))
             if result.truncated:
                 st.warning(t("bi.truncated", limit=len(frame)), icon=":material/content_cut:")
-            st.dataframe(frame, hide_index=True)
+            st.dataframe(display_frame(frame), hide_index=True)
             spec = answer.chart
             if spec is not None and len(frame):
                 kind = st.selectbox(t("bi.chart_type"), KINDS, index=KINDS.index(spec.kind), key=f"bi.kind.{index}",
                                     format_func=lambda k, lang=lang: i18n.t(f"bi.chart.{k}", lang))
                 shown = switch_kind(spec, kind, result.columns, result.rows)
-                fig = figure(frame, shown, lang)
+                fig = figure(frame, shown, lang, units=answer.units)
                 if fig is not None:
                     st.plotly_chart(fig, key=f"bi.fig.{index}")
             st.markdown(f"**{t('bi.summary')}**")
+            if answer.summary_pending:
+                # The result and chart are already on the screen; the model's words come after.
+                with st.spinner(t("bi.summary_pending")):
+                    ws.summarize(index, _connection(), lang)
             st.markdown(escape_markdown(answer.summary))  # model text: no links or images
             left, right = st.columns(2)
             left.download_button(t("bi.download_csv"), to_csv_bytes(frame), file_name="chatbi_result.csv",
@@ -150,40 +206,50 @@ def show_answer(index: int, answer) -> None:
                     st.rerun()
 
 
-def _connection():
-    try:
-        return session.connection()
-    except AppError:
-        return None  # edited SQL still runs; the summary is then the automatic one
-
-
 for index, answer in enumerate(ws.conversation):
     show_answer(index, answer)
 
+
+def _step_text(job: QuestionJob) -> str:
+    step, n, total = job.step
+    return t(f"bi.step.{step}", n=n, total=total)
+
+
+def follow(job: QuestionJob) -> None:
+    """Show what the question's work is doing and for how long, with a stop button, until it ends."""
+    with st.status(t("bi.thinking"), expanded=True) as status:
+        stop_slot = st.empty()
+        stop_slot.button(t("bi.stop"), key="bi.stop", icon=":material/stop_circle:", on_click=job.stop.set)
+        while job.running:
+            job.touch()
+            status.update(label=t("bi.elapsed", step=_step_text(job), seconds=f"{job.elapsed:.0f}"))
+            job.wait(0.5)
+        stop_slot.empty()
+        attempts = len(job.answer.attempts) if job.answer is not None else 0
+        status.update(label=t("bi.done_in", attempts=attempts, seconds=f"{job.elapsed:.1f}"), state="complete",
+                      expanded=False)
+    st.session_state.pop("bi.job", None)
+    if job.error is None:
+        st.rerun()  # draw the new answer with the rest of the conversation
+    session.show_error(job.error)
+
+
 typed = st.chat_input(t("bi.question"), key="bi.chat_input")
 question = typed or st.session_state.pop("bi.pending_question", None)
-if question:
+job = st.session_state.get("bi.job")
+if job is not None:
+    follow(job)  # a question still being worked on when the page was drawn again (after Stop, or a click)
+elif question:
     try:
         conn = session.connection()
     except AppError as exc:
         session.show_error(exc)
     else:
-        with st.status(t("bi.thinking"), expanded=False) as status:
-            def on_attempt(n, attempt):
-                if attempt.error is not None:
-                    status.write(t("bi.attempt_failed", n=n, error=attempt.error.message(lang)))
-                else:
-                    status.write(t("bi.attempt", n=n))
-
-            try:
-                ws.ask(conn, question, lang, on_attempt=on_attempt)
-                failed = None
-            except AppError as exc:
-                failed = exc
-            status.update(state="complete")
-        if failed is None:
-            st.rerun()  # draw the new answer with the rest of the conversation
-        session.show_error(failed)
+        picked = st.session_state.get("bi.pick_tables") or None
+        job = QuestionJob(lambda j, q=question, c=conn, p=picked: ws.ask(c, q, lang, tables=p, progress=j.progress,
+                                                                         stop=j.stop))
+        st.session_state["bi.job"] = job
+        follow(job)
 
 if ws.conversation and st.button(t("bi.clear"), key="bi.clear_button", icon=":material/delete:"):
     ws.clear()

@@ -41,7 +41,7 @@ def test_cli_prints_sql_table_and_summary(tmp_path, sales_file):
     out = run_cli(str(sales_file), "各城市销售额", "--replay", str(replies))
     assert out.returncode == 0, out.stderr
     assert 'SELECT "城市", SUM("销售额") AS total FROM "销售"' in out.stdout
-    assert "北京" in out.stdout and "1500" in out.stdout and "北京最高，合计 1,500。" in out.stdout
+    assert "北京" in out.stdout and "1,500" in out.stdout and "北京最高，合计 1,500。" in out.stdout
 
 
 def test_cli_json_output(tmp_path, sales_file):
@@ -109,7 +109,7 @@ def test_page_shows_profile_suggestions_and_answers(tmp_path, sales_file):
     at.chat_input(key="bi.chat_input").set_value("各城市销售额合计").run()
     assert not at.exception and not at.error
     result = at.dataframe[1].value
-    assert list(result.iloc[0]) == ["北京", 1500]
+    assert list(result.iloc[0]) == ["北京", "1,500"]  # thousands separators on the page
     assert at.selectbox(key="bi.kind.0").value == "bar"
     assert any(m.value == "北京销售额最高。" for m in at.markdown)
     assert 'FROM "销售"' in at.text_area(key="bi.sql.0").value
@@ -125,7 +125,7 @@ def test_page_edited_sql_reruns_and_refusals_are_messages(tmp_path, sales_file):
     load(at, sales_file)
     at.run()
     at.chat_input(key="bi.chat_input").set_value("几行？").run()
-    assert at.dataframe[1].value.iloc[0, 0] == 3
+    assert at.dataframe[1].value.iloc[0, 0] == "3"
     at.text_area(key="bi.sql.0").set_value('DELETE FROM "销售"')
     at.button(key="bi.rerun.0").click().run()
     assert not at.exception

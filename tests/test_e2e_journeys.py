@@ -331,7 +331,7 @@ def test_chatbi_journey(app, page, tmp_path):
     body.get_by_text("北京 1 月销售额最高，为 1,200。").wait_for()
     body.get_by_role("button", name=T("bi.download_csv")).wait_for()
     result = [r for r in grid_rows(body) if r and r[0] in ("城市", "北京", "上海")]
-    assert result[:4] == [["城市", "销售额", "备注"], ["北京", "1200", '=HYPERLINK("http://evil.example","点我")'],
+    assert result[:4] == [["城市", "销售额", "备注"], ["北京", "1,200", '=HYPERLINK("http://evil.example","点我")'],
                           ["上海", "800", "正常"], ["北京", "300", "@SUM(A1:A2)"]], result
     assert len(app.requests()[seen:]) == 2
 

@@ -61,6 +61,9 @@ class Answer:
     summary_by_model: bool = False
     attempts: list[Attempt] = field(default_factory=list)
     error: AppError | None = None
+    units: dict[str, str] = field(default_factory=dict)   # result column -> unit of the source column
+    tables: list[str] = field(default_factory=list)       # the tables the model was told about
+    summary_pending: bool = False                         # the model's summary is still to be written
 
     @property
     def ok(self) -> bool:
@@ -78,6 +81,7 @@ class Answer:
             "truncated": bool(res and res.truncated),
             "chart": self.chart.__dict__ if self.chart else None,
             "summary": self.summary,
+            "units": dict(self.units),
             "attempts": [{"sql": a.sql, "error": a.error.message(lang) if a.error else None} for a in self.attempts],
             "error": self.error.message(lang) if self.error else None,
         }
@@ -153,8 +157,19 @@ def schema_context(source) -> str:
         cols = info.columns[:MAX_COLUMNS_IN_PROMPT]
         size = f", {info.rows} rows" if info.rows >= 0 else ""
         origin = f" (from {info.source}{' / ' + info.sheet if info.sheet else ''}{size})"
-        lines = [f"TABLE {quote(info.name)}{origin}",
-                 "  columns: " + ", ".join(f"{quote(c.name)} {c.type}" for c in cols)]
+        units = getattr(info, "units", {}) or {}
+        title = getattr(info, "title", None)
+        lines = [f"TABLE {quote(info.name)}{origin}" + (f" titled {title!r}" if title else ""),
+                 "  columns: " + ", ".join(f"{quote(c.name)} {c.type}" + (f" [unit: {units[c.name]}]"
+                                                                           if c.name in units else "")
+                                           for c in cols)]
+        totals = getattr(info, "total_labels", None)
+        if totals and not getattr(info, "keep_totals", False):
+            lines.append(f"  note: {len(totals)} subtotal/total rows ({', '.join(totals[:5])}) were removed; "
+                         "every row is a detail row, so SUM over the table gives the total")
+        elif totals:
+            lines.append(f"  note: the table still holds {len(totals)} subtotal/total rows "
+                         f"({', '.join(totals[:5])}); exclude them before summing")
         if len(info.columns) > len(cols):
             lines.append(f"  … and {len(info.columns) - len(cols)} more columns")
         try:
@@ -225,16 +240,61 @@ def _complete(conn, messages_: list[dict], system: str) -> str:
     return llm.complete(conn, messages_, system=system).text or ""
 
 
+class TableSubset:
+    """A source seen through some of its tables: the model is told only about these; queries run as usual."""
+
+    def __init__(self, source, names: list[str]) -> None:
+        self._source = source
+        self.names = [n for n in names if n in source.table_names()]
+        self.dialect = source.dialect
+
+    def describe(self):
+        """The chosen tables."""
+        return [i for i in self._source.describe() if i.name in self.names]
+
+    def __getattr__(self, item):
+        return getattr(self._source, item)
+
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]+|[\u4e00-\u9fff]{2,}")
+
+
+def relevant_tables(source, question: str, otherwise: list[str] | None = None) -> list[str]:
+    """The tables whose column names (or title, or name) the question mentions most; otherwise (or every table)
+    when none match."""
+    q = (question or "").lower()
+    scores = {}
+    for info in source.describe():
+        names = [c.name for c in info.columns] + [info.name] + ([info.title] if getattr(info, "title", None) else [])
+        score = 0
+        for n in names:
+            parts = [p.lower() for p in re.split(r"[_\s/（）()]+", n) if len(p) >= 2] + [n.lower()]
+            if any(p in q for p in parts):
+                score += 1
+        scores[info.name] = score
+    best = max(scores.values(), default=0)
+    if best == 0:
+        return [n for n in (otherwise or []) if n in scores] or list(scores)
+    return [n for n, sc in scores.items() if sc == best]
+
+
 def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang: str = "zh",
         summarize: bool = True, on_attempt: Callable[[int, Attempt], None] | None = None,
-        max_repairs: int = MAX_REPAIRS) -> Answer:
-    """Answer a question over the source (DuckSession or ExternalDatabase): SQL, result, chart and summary."""
+        max_repairs: int = MAX_REPAIRS, tables: list[str] | None = None,
+        progress: Callable[[str, int, int], None] | None = None, stop=None) -> Answer:
+    """Answer a question over the source (DuckSession or ExternalDatabase): SQL, result, chart and summary.
+
+    tables limits what the model is told about; progress(step, attempt, attempts) reports each step; a set stop
+    event ends the work before the next model call."""
     question = (question or "").strip()
     if not question:
         raise InputError("bi.error.empty_question")
     if not source.table_names():
         raise InputError("bi.error.no_tables")
     answer = Answer(question=question)
+    shown = TableSubset(source, tables) if tables else source
+    answer.tables = [i.name for i in shown.describe()]
+    report = progress or (lambda step, n, total: None)
     if typed_sql(source, question):
         # The user wrote the SQL: run it as written instead of asking a model to rewrite it.
         attempt = Attempt(reply=question, sql=question)
@@ -248,11 +308,16 @@ def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang:
         if on_attempt:
             on_attempt(1, attempt)
         if answer.result is not None:
-            finish(answer, conn if summarize else None, lang)
+            finish(answer, conn if summarize else None, lang, source=source)
         return answer
-    system = sql_system_prompt(source, lang)
+    system = sql_system_prompt(shown, lang)
     convo = history_messages(history or []) + [{"role": "user", "content": question}]
-    for n in range(1 + max_repairs):
+    total = 1 + max_repairs
+    for n in range(total):
+        if stop is not None and stop.is_set():
+            answer.error = InputError("bi.error.stopped")
+            return answer
+        report("sql", n + 1, total)
         try:
             reply = _complete(conn, convo, system)
         except AppError as exc:
@@ -263,6 +328,7 @@ def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang:
         if attempt.sql is None:
             attempt.error = InputError("bi.error.no_sql")
         else:
+            report("run", n + 1, total)
             try:
                 answer.result = source.run(attempt.sql)
                 answer.sql = answer.result.sql
@@ -297,7 +363,11 @@ def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang:
         answer.error = InputError("bi.error.gave_up", attempts=len(answer.attempts),
                                   error=last.message(lang) if last else "")
     if answer.result is not None:
-        finish(answer, conn if summarize else None, lang)
+        if summarize and stop is not None and stop.is_set():
+            summarize = False  # stopped while the query ran: keep the result, skip the model's summary
+        if summarize:
+            report("summary", len(answer.attempts), total)
+        finish(answer, conn if summarize else None, lang, source=source)
     return answer
 
 
@@ -322,14 +392,56 @@ def rerun(source, sql: str, question: str, conn=None, lang: str = "zh") -> Answe
     except AppError as exc:
         answer.error = exc
         return answer
-    finish(answer, conn, lang)
+    finish(answer, conn, lang, source=source)
     return answer
 
 
-def finish(answer: Answer, conn, lang: str) -> None:
+def result_units(source, columns: list[str]) -> dict[str, str]:
+    """The unit of each result column that is, or is named after, a source column with a recorded unit."""
+    known: dict[str, str] = {}
+    for info in source.describe():
+        for name, unit in (getattr(info, "units", {}) or {}).items():
+            known.setdefault(name, unit)
+    out = {}
+    for col in columns:
+        if col in known:
+            out[col] = known[col]
+            continue
+        # sum("销售额"), 销售额合计, total_销售额: the longest source column named inside the result column
+        inside = sorted((n for n in known if n and n in col), key=len, reverse=True)
+        if inside and not re.search(r"count|数量|次数|个数|行数|占比|比例|share|ratio|pct|percent|%", col, re.I):
+            out[col] = known[inside[0]]
+    return out
+
+
+def summarize(answer: Answer, conn, lang: str) -> None:
+    """Write the model's summary of an answer shown before it (its automatic summary stays if the model fails)."""
+    answer.summary_pending = False
+    if answer.result is None or conn is None:
+        return
+    text = _model_summary(answer, conn, lang)
+    if text:
+        answer.summary, answer.summary_by_model = text, True
+    else:
+        answer.summary = fallback_summary(answer.result, lang, model_failed=True, units=answer.units)
+
+
+def _model_summary(answer: Answer, conn, lang: str) -> str | None:
+    try:
+        text = _complete(conn, [{"role": "user", "content": summary_prompt(answer, lang)}],
+                         system=_summary_system(lang))
+    except AppError:
+        return None
+    text = _THINK.sub("", text).strip()
+    return text if text and "```" not in text else None
+
+
+def finish(answer: Answer, conn, lang: str, source=None) -> None:
     """Choose the chart and write the summary (by the model when possible, else a plain automatic one)."""
     res = answer.result
     answer.chart = choose_chart(res.columns, res.rows, answer.question)
+    if source is not None:
+        answer.units = result_units(source, res.columns)
     if conn is not None:
         try:
             text = _complete(conn, [{"role": "user", "content": summary_prompt(answer, lang)}],
@@ -341,7 +453,7 @@ def finish(answer: Answer, conn, lang: str) -> None:
                 return
         except AppError:
             pass
-    answer.summary = fallback_summary(res, lang, model_failed=conn is not None)
+    answer.summary = fallback_summary(res, lang, model_failed=conn is not None, units=answer.units)
 
 
 def _summary_system(lang: str) -> str:
@@ -357,19 +469,25 @@ def summary_prompt(answer: Answer, lang: str) -> str:
     head = res.rows[:30]
     table = "\n".join([" | ".join(res.columns)] + [" | ".join(_cell(v) for v in row) for row in head])
     more = f"\n({len(res.rows)} rows in total{', more were cut' if res.truncated else ''})"
-    return f"Question: {answer.question}\n\nSQL:\n{answer.sql}\n\nResult:\n{table}{more if len(res.rows) > 30 else ''}"
+    units = ("\n\nUnits: " + "; ".join(f"{c} in {u}" for c, u in answer.units.items())) if answer.units else ""
+    return (f"Question: {answer.question}\n\nSQL:\n{answer.sql}\n\nResult:\n{table}"
+            f"{more if len(res.rows) > 30 else ''}{units}")
 
 
-def fallback_summary(res: QueryResult, lang: str, *, model_failed: bool = False) -> str:
-    """A plain summary computed from the rows: size, extremes and total of the first measure."""
+def fallback_summary(res: QueryResult, lang: str, *, model_failed: bool = False,
+                     units: dict[str, str] | None = None) -> str:
+    """A plain summary computed from the rows: size, extremes and total of the first measure, with units."""
+    units = units or {}
     from services.chatbi.charts import column_roles
     note = (" " + i18n.t("bi.summary.fallback_note", lang)) if model_failed else ""
     if not res.rows:
         return i18n.t("bi.summary.empty", lang) + note
     if len(res.rows) == 1 and len(res.columns) == 1:
         value = res.rows[0][0]
-        return i18n.t("bi.summary.single", lang, value=_fmt(value) if not _is_year(res.columns[0], value)
-                      else str(value)) + note
+        text = _fmt(value) if not _is_year(res.columns[0], value) else str(value)
+        if res.columns[0] in units and value is not None:
+            text += (" " if lang == "en" else "") + units[res.columns[0]]
+        return i18n.t("bi.summary.single", lang, value=text) + note
     parts = [i18n.t("bi.summary.rows", lang, rows=len(res.rows), cols=len(res.columns),
                     columns=", ".join(res.columns[:6]))]
     roles = column_roles(res.columns, res.rows)
@@ -377,6 +495,7 @@ def fallback_summary(res: QueryResult, lang: str, *, model_failed: bool = False)
     labels = [i for i, c in enumerate(res.columns) if roles[c] != "measure"]
     if measures and len(res.rows) > 1:
         m = measures[0]
+        u = ((" " if lang == "en" else "") + units[res.columns[m]]) if res.columns[m] in units else ""
         rows = [r for r in res.rows if r[m] is not None]
         if rows:
             values = [float(r[m]) for r in rows]
@@ -385,9 +504,9 @@ def fallback_summary(res: QueryResult, lang: str, *, model_failed: bool = False)
                 hi = max(rows, key=lambda r: r[m])
                 lo = min(rows, key=lambda r: r[m])
                 parts.append(i18n.t("bi.summary.top", lang, measure=res.columns[m], label=_label(hi[lab]),
-                                    value=_fmt(hi[m]), low_label=_label(lo[lab]), low_value=_fmt(lo[m])))
-            parts.append(i18n.t("bi.summary.total", lang, measure=res.columns[m], total=_fmt(sum(values)),
-                                mean=_fmt(sum(values) / len(values))))
+                                    value=_fmt(hi[m]) + u, low_label=_label(lo[lab]), low_value=_fmt(lo[m]) + u))
+            parts.append(i18n.t("bi.summary.total", lang, measure=res.columns[m], total=_fmt(sum(values)) + u,
+                                mean=_fmt(sum(values) / len(values)) + u))
     elif len(res.rows) == 1:
         parts.append("; ".join(f"{c} = {_fmt(v)}" for c, v in zip(res.columns, res.rows[0])))
     return (" " if lang == "en" else "").join(parts) + note

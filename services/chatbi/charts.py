@@ -93,8 +93,16 @@ def switch_kind(spec: ChartSpec, kind: str, columns: list[str], rows: list[tuple
     return ChartSpec(kind, x=x, y=y, color=spec.color if kind == "line" else None)
 
 
-def figure(frame, spec: ChartSpec, lang: str = "zh", title: str | None = None):
-    """A Plotly figure for the spec, or None for a table-only result."""
+def axis_label(column: str, units: dict[str, str] | None = None, lang: str = "zh") -> str:
+    """A column name with its unit, as an axis title: 销售额（万元）, or sales (USD)."""
+    unit = (units or {}).get(column)
+    if not unit:
+        return column
+    return f"{column}（{unit}）" if lang == "zh" else f"{column} ({unit})"
+
+
+def figure(frame, spec: ChartSpec, lang: str = "zh", title: str | None = None, units: dict[str, str] | None = None):
+    """A Plotly figure for the spec with axes named after the columns (and their units), or None for a table."""
     import plotly.express as px
     if spec.kind == "table" or frame is None or frame.empty or not spec.x or not spec.y:
         return None
@@ -102,17 +110,26 @@ def figure(frame, spec: ChartSpec, lang: str = "zh", title: str | None = None):
     for c in spec.y:
         if c in data:
             data[c] = _to_float(data[c])
+    labels = {c: axis_label(c, units, lang) for c in [spec.x, *spec.y, spec.color] if c}
+    y_units = {(units or {}).get(c) for c in spec.y}
+    # Several measures in one chart: plotly would call the axis "value" and the legend "variable".
+    y_title = (axis_label(spec.y[0], units, lang) if len(spec.y) == 1 else
+               " / ".join(spec.y) + (f"（{next(iter(y_units))}）" if len(y_units) == 1 and None not in y_units
+                                     else ""))
+    labels.update({"value": y_title, "variable": i18n.t("bi.chart.series", lang)})
     if spec.kind == "line":
         data = data.sort_values(spec.x)
-        fig = px.line(data, x=spec.x, y=spec.y, color=spec.color, markers=True)
+        fig = px.line(data, x=spec.x, y=spec.y, color=spec.color, markers=True, labels=labels)
     elif spec.kind == "bar":
-        fig = px.bar(data, x=spec.x, y=spec.y, barmode="group")
+        fig = px.bar(data, x=spec.x, y=spec.y, barmode="group", labels=labels)
     elif spec.kind == "pie":
-        fig = px.pie(data, names=spec.x, values=spec.y[0])
+        fig = px.pie(data, names=spec.x, values=spec.y[0], labels=labels)
     elif spec.kind == "scatter":
-        fig = px.scatter(data, x=spec.x, y=spec.y[0], color=spec.color)
+        fig = px.scatter(data, x=spec.x, y=spec.y[0], color=spec.color, labels=labels)
     else:
         return None
+    if spec.kind != "pie":
+        fig.update_layout(xaxis_title=labels[spec.x], yaxis_title=y_title, yaxis_tickformat=",")
     fig.update_layout(title=title or i18n.t(f"bi.chart.{spec.kind}", lang), margin=dict(l=10, r=10, t=40, b=10))
     return fig
 

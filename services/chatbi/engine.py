@@ -14,7 +14,8 @@ import duckdb
 
 from services.chatbi import messages  # noqa: F401  (registers texts)
 from services.chatbi.guard import check_sql, with_row_limit
-from services.chatbi.loading import Progress, check_file, load_csv, read_excel_file
+from services.chatbi.layout import TotalCheck
+from services.chatbi.loading import Frame, Progress, check_file, load_csv, read_csv_tables, read_excel_file
 from services.chatbi.naming import quote, table_name
 from services.errors import InputError
 
@@ -41,6 +42,15 @@ class TableInfo:
     rows: int
     columns: list[Column]
     warnings: list[str] = field(default_factory=list)
+    title: str | None = None
+    units: dict[str, str] = field(default_factory=dict)
+    total_labels: list[str] = field(default_factory=list)   # subtotal/total rows found when loading
+    checks: list[TotalCheck] = field(default_factory=list)  # each excluded total against the kept rows' sum
+    keep_totals: bool = False                               # whether those rows are in the table
+
+    def unit(self, column: str) -> str | None:
+        """The unit recorded for a column (万元, 元, % …), if any."""
+        return self.units.get(column)
 
 
 @dataclass
@@ -83,6 +93,7 @@ class DuckSession:
         self.max_rows = max_rows
         self.timeout_s = timeout_s
         self.tables: dict[str, TableInfo] = {}
+        self._frames: dict[str, Frame] = {}  # tables with subtotal/total rows: every row, for keep_totals
         self._lock = threading.RLock()
         self._con = duckdb.connect(":memory:")
         # Lock down before any data arrives. The only files this connection may open are those placed in its own
@@ -101,30 +112,56 @@ class DuckSession:
         """Load a CSV or Excel file (every sheet) as tables named after the file; returns the new tables."""
         name = name or Path(path).name
         kind = check_file(path, name, max_csv_mb=max_csv_mb, max_excel_mb=max_excel_mb)
+        frames = None
         if kind == "csv":
-            with self._lock:
-                table = table_name(name, None, taken=set(self.tables))
-                rows, warnings = load_csv(self._con, self._staging, Path(path), name, table, progress=progress)
-                info = TableInfo(name=table, source=name, sheet=None, rows=rows, columns=self._columns(table),
-                                 warnings=warnings)
-                self.tables[table] = info
-            if progress:
-                progress(1.0, name)
-            return [info]
-        frames = read_excel_file(Path(path), name, progress=progress)
+            frames = read_csv_tables(Path(path), name)
+            if frames is None:
+                with self._lock:
+                    table = table_name(name, None, taken=set(self.tables))
+                    rows, warnings = load_csv(self._con, self._staging, Path(path), name, table, progress=progress)
+                    info = TableInfo(name=table, source=name, sheet=None, rows=rows, columns=self._columns(table),
+                                     warnings=warnings)
+                    self.tables[table] = info
+                if progress:
+                    progress(1.0, name)
+                return [info]
+        if frames is None:
+            frames = read_excel_file(Path(path), name, progress=progress)
         added = []
         with self._lock:
             for frame in frames:
-                table = table_name(name, frame.sheet,
-                                   taken=set(self.tables))
+                if frame.name:
+                    table = table_name(frame.name, None, taken=set(self.tables))
+                elif frame.part:
+                    table = table_name(name, f"{frame.sheet or ''} {frame.part}".strip(), taken=set(self.tables))
+                else:
+                    table = table_name(name, frame.sheet, taken=set(self.tables))
                 self._store(table, frame.data)
+                if frame.full is not None:
+                    self._frames[table] = frame
                 info = TableInfo(name=table, source=name, sheet=frame.sheet, rows=frame.rows,
-                                 columns=self._columns(table), warnings=list(frame.warnings))
+                                 columns=self._columns(table), warnings=list(frame.warnings), title=frame.title,
+                                 units=dict(frame.units), total_labels=list(frame.total_labels),
+                                 checks=list(frame.checks))
                 self.tables[table] = info
                 added.append(info)
         if progress:
             progress(1.0, name)
         return added
+
+    def keep_totals(self, table: str, keep: bool) -> TableInfo:
+        """Put the subtotal/total rows found when loading back into the table (keep=True) or leave them out."""
+        with self._lock:
+            info = self.tables[table]
+            frame: Frame | None = self._frames.get(table)
+            if frame is None or info.keep_totals == keep:
+                return info
+            data = frame.full if keep else frame.data
+            self._con.execute(f"DROP TABLE {quote(table)}").fetchall()
+            self._store(table, data)
+            info.keep_totals = keep
+            info.rows = len(data)
+            return info
 
     def _store(self, table: str, data) -> None:
         view = f"_bi_load_{uuid.uuid4().hex}"
@@ -146,6 +183,7 @@ class DuckSession:
             if table in self.tables:
                 self._con.execute(f"DROP TABLE IF EXISTS {quote(table)}").fetchall()
                 del self.tables[table]
+                self._frames.pop(table, None)
 
     # -------------------------------------------------------------- querying
     def table_names(self) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import io
 
 import math
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from services.chatbi import messages  # noqa: F401  (registers texts)
+from services.chatbi.layout import Block, TotalCheck, is_dash, split_sheet
 from services.chatbi.naming import quote
 from services.errors import InputError
 
@@ -27,6 +29,10 @@ MB = 1024 * 1024
 MAX_CSV_MB = int(os.environ.get("BI_MAX_CSV_MB", "1024"))
 MAX_EXCEL_MB = int(os.environ.get("BI_MAX_EXCEL_MB", "50"))
 _HEAD_BYTES = 256 * 1024
+# Files up to this size are read cell by cell first to find titles, units, totals and notes.
+GRID_MAX_MB = int(os.environ.get("BI_GRID_MAX_MB", "8"))
+_TOTAL_WORD = re.compile(r"小计|合计|总计|共计|总和|总额|累计|汇总|total|sum", re.I)
+GRID_FULL_MB = 1  # below this every file is read cell by cell; above it only when its head or tail asks for it
 _DELIMITERS = [",", "\t", ";", "|"]
 _NUMBER = r"[-+]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
 
@@ -41,6 +47,15 @@ class Frame:
     data: object  # a pandas.DataFrame, registered in DuckDB as a table
     rows: int
     warnings: list[str] = field(default_factory=list)
+    title: str | None = None
+    name: str | None = None          # set when a sheet holds several tables: the table's title
+    part: int = 0                    # and its place on the sheet (1, 2, …), for tables without a title
+    units: dict[str, str] = field(default_factory=dict)
+    full: object = None              # every row, subtotals and totals included (None when there were none)
+    total_rows: list[int] = field(default_factory=list)
+    total_labels: list[str] = field(default_factory=list)
+    checks: list[TotalCheck] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def check_file(path: str | Path, name: str | None = None, *, max_csv_mb: int | None = None,
@@ -204,6 +219,45 @@ def load_csv(con: duckdb.DuckDBPyConnection, staging: Path, path: Path, name: st
     return rows, warnings
 
 
+def read_csv_tables(path: Path, name: str, *, max_mb: float | None = None) -> list[Frame] | None:
+    """The tables of a small delimited file laid out like an office sheet (titles, units, totals, notes, several
+    tables); None when it is a plain table (or too large to read cell by cell) and DuckDB's reader should load it."""
+    if path.stat().st_size > (GRID_MAX_MB if max_mb is None else max_mb) * MB:
+        return None
+    raw = path.read_bytes()
+    if not raw.strip(b" \t\r\n\x00\xef\xbb\xbf"):
+        return None
+    try:
+        encoding = detect_encoding(raw[:_HEAD_BYTES])
+        text = raw.decode(_python_codec(encoding))
+    except (InputError, UnicodeDecodeError):
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            return None
+    text = text.lstrip("\ufeff")
+    if re.search(r"\r(?!\n)", text):
+        return None  # a bare carriage return inside a field: DuckDB's lenient reader keeps it in its cell
+    layout = sniff_layout(text[:_HEAD_BYTES])
+    lines = text.splitlines()
+    try:
+        # Read cell by cell only when the first or last lines show an office layout, or (in a small file) a word
+        # that names a subtotal or total appears anywhere: plain files go straight to DuckDB's fast reader.
+        sample = list(csv.reader(lines if len(lines) <= 120 else lines[:60] + lines[-60:],
+                                 delimiter=layout.delimiter))
+        found = split_sheet(sample)
+        if len(found) == 1 and found[0].plain and (len(raw) > GRID_FULL_MB * MB or not _TOTAL_WORD.search(text)):
+            return None
+        grid = list(csv.reader(io.StringIO(text, newline=""), delimiter=layout.delimiter))  # quoted newlines stay
+    except csv.Error:
+        return None
+    blocks = split_sheet(grid)
+    if not blocks or (len(blocks) == 1 and blocks[0].plain):
+        return None
+    frames = _sheet_frames(grid, None)
+    return [f for f in frames if f.rows or f.total_rows] or None
+
+
 def _stage(src: Path, dst: Path) -> None:
     """A hard link when the file system allows (instant), else a copy."""
     try:
@@ -350,13 +404,11 @@ def read_excel_file(path: Path, name: str, *, progress: Progress | None = None) 
                 rows = [list(r) for r in sheet.iter_rows(values_only=True)]
             except Exception as exc:
                 raise InputError("bi.error.corrupt", file=name, kind="Excel", detail=type(exc).__name__) from None
-            frame = _sheet_frame(rows, sheet.title)
-            if frame is None:
-                continue
-            if frame.rows == 0:
+            found = _sheet_frames(rows, sheet.title)
+            if found and all(f.rows == 0 and not f.total_rows for f in found):
                 header_only.append(sheet.title)
                 continue
-            frames.append(frame)
+            frames.extend(f for f in found if f.rows or f.total_rows)
     finally:
         book.close()
     if not frames:
@@ -368,52 +420,48 @@ def read_excel_file(path: Path, name: str, *, progress: Progress | None = None) 
     return frames
 
 
-def _sheet_frame(rows: list[list], title: str) -> Frame | None:
+def _sheet_frames(rows: list[list], sheet: str | None) -> list[Frame]:
+    """The tables on one sheet as frames: totals marked, units and notes recorded, several tables apart."""
+    blocks = split_sheet(rows)
+    frames = []
+    for k, block in enumerate(blocks):
+        if not block.names:
+            continue
+        frame = block_frame(block, sheet)
+        if len(blocks) > 1:
+            frame.name = block.title
+            frame.part = k + 1
+        frames.append(frame)
+    return frames
+
+
+def block_frame(block: Block, sheet: str | None) -> Frame:
+    """One found table as a Frame: the kept rows as data, all rows kept aside for the "keep totals" switch."""
     import pandas as pd
-    rows = [r for r in rows if any(_filled(v) for v in r)]
-    if not rows:
-        return None
-    width = max(len(r) for r in rows)
-    used = [j for j in range(width) if any(j < len(r) and _filled(r[j]) for r in rows)]
-    rows = [[r[j] if j < len(r) else None for j in used] for r in rows]
-    counts = [sum(1 for v in r if _filled(v)) for r in rows[:60]]
-    tail = counts[len(counts) // 3:] or counts
-    mode = Counter(tail).most_common(1)[0][0]
-    need = max(1, min(len(used), math.ceil(mode * 0.6)))
-    start = next((i for i, c in enumerate(counts) if c >= need), 0)
-    header = rows[start]
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in header if _filled(v)):
-        names = [f"column{j + 1}" for j in range(len(used))]
-        body = rows[start:]
-    else:
-        names = _unique_names([str(v).strip() if _filled(v) else "" for v in header])
-        body = rows[start + 1:]
-    columns = {n: _column_values([r[j] for r in body]) for j, n in enumerate(names)}
-    frame = pd.DataFrame(columns)
-    return Frame(sheet=title, data=frame, rows=len(frame))
+    full = pd.DataFrame({n: _column_values([r[j] for r in block.rows]) for j, n in enumerate(block.names)})
+    kept = full.drop(index=block.total_rows).reset_index(drop=True) if block.total_rows else full
+    warnings = []
+    if block.notes:
+        warnings.append("notes below the table were not loaded: " + " / ".join(block.notes)[:300])
+    return Frame(sheet=sheet, data=kept, rows=len(kept), warnings=warnings, title=block.title, units=block.units,
+                 full=full if block.total_rows else None, total_rows=list(block.total_rows),
+                 total_labels=block.total_labels(), checks=list(block.checks), notes=list(block.notes))
 
 
 def _filled(value: object) -> bool:
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
-def _unique_names(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for j, n in enumerate(names):
-        n = n or f"column{j + 1}"
-        if n.lower() in seen:
-            seen[n.lower()] += 1
-            n = f"{n}_{seen[n.lower()]}"
-        seen.setdefault(n.lower(), 1)
-        out.append(n)
-    return out
+    return value is not None and not (isinstance(value, str) and not value.strip()) and not (
+        isinstance(value, float) and math.isnan(value))
 
 
 def _column_values(values: list) -> object:
     """One column with a single type: numbers, timestamps, booleans, or else text (mixed columns become text)."""
     import pandas as pd
     filled = [v for v in values if _filled(v)]
+    if filled and any(is_dash(v) for v in filled) and all(
+            _is_number(v) or is_dash(v) or (isinstance(v, str) and _looks_numeric(v)) for v in filled):
+        # "-" or "—" in a column of numbers means none, as office sheets write it.
+        values = [None if is_dash(v) else v for v in values]
+        filled = [v for v in values if _filled(v)]
     cleaned = [None if not _filled(v) else v for v in values]
     if not filled:
         return pd.Series([None] * len(values), dtype="object").astype("string")
@@ -448,5 +496,5 @@ def _text(value: object) -> str:
 
 
 
-__all__ = ["Frame", "check_file", "load_csv", "read_excel_file", "detect_encoding", "sniff_layout",
+__all__ = ["Frame", "check_file", "load_csv", "read_csv_tables", "read_excel_file", "block_frame", "detect_encoding", "sniff_layout",
            "CsvLayout", "CSV_SUFFIXES", "EXCEL_SUFFIXES"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.chatbi.assistant import Answer, Turn, ask, rerun
+from services.chatbi.assistant import Answer, Turn, ask, relevant_tables, rerun, summarize, typed_sql
 from services.chatbi.engine import DuckSession, TableInfo
 from services.chatbi.external import ExternalDatabase
 from services.chatbi.profile import TableProfile, profile_table, suggested_questions
@@ -49,6 +49,11 @@ class Workspace:
             self.load_errors[key] = exc  # shown for as long as the file stays in the uploader
         return report
 
+    def keep_totals(self, table: str, keep: bool) -> None:
+        """Put the subtotal/total rows found when loading back into a table, or leave them out again."""
+        info = self.files.keep_totals(table, keep)
+        self.profiles[info.name] = profile_table(self.files, info.name)
+
     def remove_table(self, table: str) -> None:
         """Forget one loaded table (the conversation stays)."""
         self.files.remove_table(table)
@@ -90,11 +95,40 @@ class Workspace:
         return suggested_questions([self.profiles[t] for t in self.files.tables if t in self.profiles], lang)
 
     # ------------------------------------------------------------ questions
-    def ask(self, conn, question: str, lang: str, on_attempt=None) -> Answer:
-        """Answer a question, using earlier answers for follow-ups; the answer joins the conversation."""
+    def tables_for(self, question: str) -> list[str]:
+        """The tables a question is about, matched by column names; a follow-up that names no column stays with
+        the tables of the previous answer (all tables when there is none)."""
+        earlier = next((a.tables for a in reversed(self.conversation) if a.ok and a.tables), None)
+        return relevant_tables(self.source, question, otherwise=earlier)
+
+    def ask(self, conn, question: str, lang: str, on_attempt=None, *, tables: list[str] | None = None,
+            progress=None, stop=None) -> Answer:
+        """Answer a question, using earlier answers for follow-ups; the answer joins the conversation.
+
+        SQL the user typed is run at once; its model summary is left for summarize() so the result shows first."""
         history = [Turn(a.question, a.sql, len(a.result.rows) if a.result else 0) for a in self.conversation if a.ok]
-        answer = ask(self.source, conn, question, history=history, lang=lang, on_attempt=on_attempt)
+        if typed_sql(self.source, question):
+            answer = ask(self.source, conn, question, lang=lang, summarize=False, on_attempt=on_attempt)
+            answer.summary_pending = answer.ok and conn is not None
+        else:
+            if tables is None and self.source is self.files and len(self.files.tables) > 1:
+                tables = self.tables_for(question)
+            answer = ask(self.source, conn, question, history=history, lang=lang, on_attempt=on_attempt,
+                         tables=tables, progress=progress, stop=stop)
         self.conversation.append(answer)
+        return answer
+
+    def run_sql(self, sql: str, conn, lang: str) -> Answer:
+        """Run SQL the user wrote (same checks and limits); the result joins the conversation, the summary follows."""
+        answer = rerun(self.source, sql, sql, None, lang)
+        answer.summary_pending = answer.ok and conn is not None
+        self.conversation.append(answer)
+        return answer
+
+    def summarize(self, index: int, conn, lang: str) -> Answer:
+        """Write the model's summary for an answer already shown with its result."""
+        answer = self.conversation[index]
+        summarize(answer, conn, lang)
         return answer
 
     def rerun(self, index: int, sql: str, conn, lang: str) -> Answer:
