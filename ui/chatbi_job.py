@@ -38,8 +38,10 @@ class QuestionJob:
 
     def _run(self, work) -> None:
         from services.errors import AppError
+        from services.llm import cancellable
         try:
-            self.answer = work(self)
+            with cancellable(self.stop):  # a stop also closes a model request under way
+                self.answer = work(self)
         except AppError as exc:
             self.error = exc
 
