@@ -215,10 +215,13 @@ class KBStore:
         got = col.get(where={"kind": "file"}, include=["metadatas"])
         return sorted((_record_from(m) for m in got["metadatas"]), key=lambda r: r.added_at)
 
-    def add_file(self, collection_name: str, record: FileRecord, chunks, vectors: list[list[float]]) -> None:
-        """Write a file's chunks, then its record; on any failure remove what was written (all or nothing)."""
+    def add_file(self, collection_name: str, record: FileRecord, chunks, vectors: list[list[float]],
+                 terms: list[list[str]] | None = None) -> None:
+        """Write a file's chunks (and their keyword-index words), then its record; on any failure remove what
+        was written (all or nothing)."""
         col = self.client.get_collection(collection_name, embedding_function=None)
         ids = [f"{record.sha256}:{c.index}" for c in chunks]
+        term_ids: list[str] = []
         try:
             for start in range(0, len(chunks), _BATCH):
                 part = chunks[start:start + _BATCH]
@@ -228,13 +231,19 @@ class KBStore:
                                     "heading": c.heading, "index": int(c.index), "sha256": record.sha256,
                                     "title": c.title}
                                    for c in part])
+            # The keyword index's words travel with the base, so no process has to tokenize the text again.
+            for start in range(0, len(terms or []), _BATCH):
+                term_ids.append(f"terms:{record.sha256}:{start}")
+                col.add(ids=[term_ids[-1]], embeddings=[vectors[0]],
+                        documents=[json.dumps(terms[start:start + _BATCH], ensure_ascii=False)],
+                        metadatas=[{"kind": "terms", "sha256": record.sha256, "start": start}])
             col.add(ids=[f"file:{record.sha256}"], embeddings=[vectors[0]], documents=[record.file],
                     metadatas=[{"kind": "file", "file": record.file, "sha256": record.sha256,
                                 "pages": record.pages, "chunks": record.chunks, "size": record.size,
                                 "added_at": record.added_at, "original": record.original,
                                 "warnings": json.dumps(record.warnings, ensure_ascii=False)}])
         except BaseException:
-            self._delete_ids(col, ids + [f"file:{record.sha256}"])
+            self._delete_ids(col, ids + term_ids + [f"file:{record.sha256}"])
             raise
 
     @staticmethod
@@ -255,7 +264,7 @@ class KBStore:
         """Delete chunks whose file never got its record (an add that was interrupted); returns how many."""
         col = self.collection(name)
         done = {r.sha256 for r in self.files(name, collection=col)}
-        got = col.get(where={"kind": "chunk"}, include=["metadatas"])
+        got = col.get(where={"kind": {"$in": ["chunk", "terms"]}}, include=["metadatas"])
         orphans = [i for i, m in zip(got["ids"], got["metadatas"]) if m["sha256"] not in done]
         self._delete_ids(col, orphans)
         return len(orphans)
@@ -270,6 +279,19 @@ class KBStore:
         out = [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
                if m["sha256"] in done]
         return sorted(out, key=lambda c: (c.file, c.index))
+
+    def chunk_terms(self, name: str) -> dict[str, list[str]]:
+        """The stored keyword-index words of every searchable chunk, by chunk id (bases made before words were
+        stored give {} and are tokenized on load)."""
+        col = self.collection(name)
+        done = {r.sha256 for r in self.files(name, collection=col)}
+        got = col.get(where={"kind": "terms"}, include=["documents", "metadatas"])
+        out: dict[str, list[str]] = {}
+        for doc, meta in zip(got["documents"], got["metadatas"]):
+            if meta["sha256"] in done:
+                for offset, words in enumerate(json.loads(doc)):
+                    out[f"{meta['sha256']}:{int(meta['start']) + offset}"] = words
+        return out
 
     def dense_query(self, name: str, vector: list[float], n: int,
                     files: set[str] | None = None) -> list[tuple[StoredChunk, float]]:
