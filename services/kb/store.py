@@ -130,6 +130,22 @@ def _chunk_from(chunk_id: str, text: str, meta: dict) -> StoredChunk:
                        sha256=meta["sha256"], title=meta.get("title", ""))
 
 
+def _get_all(col, **query) -> dict:
+    """col.get in pages: one get of a large base overflows SQLite's variable limit inside Chroma."""
+    out: dict = {"ids": [], "documents": [], "metadatas": []}
+    offset = 0
+    while True:
+        got = col.get(limit=_PAGE, offset=offset, **query)
+        for key in out:
+            out[key].extend(got.get(key) or [])
+        if len(got["ids"]) < _PAGE:
+            return out
+        offset += _PAGE
+
+
+_PAGE = 5000
+
+
 class KBStore:
     """All knowledge bases in one Chroma database (embedded or server)."""
 
@@ -264,7 +280,7 @@ class KBStore:
         """Delete chunks whose file never got its record (an add that was interrupted); returns how many."""
         col = self.collection(name)
         done = {r.sha256 for r in self.files(name, collection=col)}
-        got = col.get(where={"kind": {"$in": ["chunk", "terms"]}}, include=["metadatas"])
+        got = _get_all(col, where={"kind": {"$in": ["chunk", "terms"]}}, include=["metadatas"])
         orphans = [i for i, m in zip(got["ids"], got["metadatas"]) if m["sha256"] not in done]
         self._delete_ids(col, orphans)
         return len(orphans)
@@ -275,7 +291,7 @@ class KBStore:
         col = self.collection(name)
         done = {r.sha256 for r in self.files(name, collection=col)}
         where = {"$and": [{"kind": "chunk"}, {"sha256": sha256}]} if sha256 else {"kind": "chunk"}
-        got = col.get(where=where, include=["documents", "metadatas"])
+        got = _get_all(col, where=where, include=["documents", "metadatas"])
         out = [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
                if m["sha256"] in done]
         return sorted(out, key=lambda c: (c.file, c.index))
@@ -285,7 +301,7 @@ class KBStore:
         stored give {} and are tokenized on load)."""
         col = self.collection(name)
         done = {r.sha256 for r in self.files(name, collection=col)}
-        got = col.get(where={"kind": "terms"}, include=["documents", "metadatas"])
+        got = _get_all(col, where={"kind": "terms"}, include=["documents", "metadatas"])
         out: dict[str, list[str]] = {}
         for doc, meta in zip(got["documents"], got["metadatas"]):
             if meta["sha256"] in done:
