@@ -3,8 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from services import kb, llm, storage
-from services.errors import AppError
-from services.kb import embeddings
+from services.errors import AppError, user_message
+from services.kb import embeddings, evidence, jobs
 from services.kb.answering import postprocess
 from services.kb.indexing import warning_texts
 from ui import session
@@ -25,7 +25,10 @@ def knowledge_store() -> kb.KBStore:
 
 def embedder_options(conn) -> dict[str, str]:
     """Embedding models offered for a new base: id -> label."""
-    options = {embeddings.BM25_ONLY: t("kb.embedder.bm25")}
+    options = {}
+    if embeddings.e5_available():
+        options[embeddings.LOCAL_E5] = t("kb.embedder.e5")
+    options[embeddings.BM25_ONLY] = t("kb.embedder.bm25")
     if embeddings.local_model_available():
         options[embeddings.LOCAL_MINILM] = t("kb.embedder.local")
     if conn is not None:
@@ -56,6 +59,7 @@ def create_base_form(store, conn) -> None:
                 session.show_error(exc)
             else:
                 st.session_state["kb.selected"] = info.name
+                st.session_state["kb.view"] = "files"   # the next step is adding files
                 st.session_state["kb.notice"] = t("kb.create.done", name=info.name)
                 st.rerun()
 
@@ -83,29 +87,61 @@ def upload_section(store, base, conn) -> None:
                 saved.append((storage.save_upload(folder, f.name, f.getvalue()), f.name))
             except ValueError:
                 saved.append((folder / "__invalid__", f.name))
-        bar = st.progress(0.0, text=t("kb.upload.progress", file=saved[0][1] if saved else ""))
-
-        def progress(fraction, name):
-            bar.progress(min(1.0, fraction), text=t("kb.upload.progress", file=name) if name else None)
-
         try:
             emb = embeddings.embedder_for(base.embedder, conn)
-            outcomes = kb.add_files(base.name, saved, store=store, embedder=emb, progress=progress)
         except AppError as exc:
-            session.show_error(exc)
-            return
-        finally:
             for path, _ in saved:
                 path.unlink(missing_ok=True)
-        bar.empty()
-        st.session_state["kb.outcomes"] = [
-            {"status": o.status, "message": o.message(lang), "warnings": warning_texts(o.warnings, lang)}
-            for o in outcomes]
-        counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("added", "duplicate", "error")}
-        st.session_state["kb.notice"] = t("kb.upload.summary", added=counts["added"], dup=counts["duplicate"],
-                                          failed=counts["error"])
+            session.show_error(exc)
+            return
+        jobs.start(base.name, saved, store=store, embedder=emb, owner=viewer)
         st.rerun()
+    indexing_progress(base.name)
     show_outcomes(st.session_state["kb.outcomes"])
+
+
+def duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}" if seconds >= 60 else f"{seconds}s"
+
+
+def indexing_progress(kb_name: str) -> None:
+    """Live progress while the base has a running job (the part refreshes every second), else the outcomes."""
+    if any(not job.done for job in jobs.jobs_for(kb_name)):
+        live_job_status(kb_name)
+    else:
+        job_status(kb_name)
+
+
+def job_status(kb_name: str) -> None:
+    """The base's indexing jobs: pages done, elapsed and time left while running; outcomes once finished."""
+    running = False
+    for job in jobs.jobs_for(kb_name):
+        if not job.done:
+            running = True
+            left = job.seconds_left()
+            left_text = t("kb.job.left", left=duration(left)) if left is not None else t("kb.job.estimating")
+            st.progress(job.fraction, text=t("kb.job.running", done=job.pages_done, total=job.total_pages,
+                                             elapsed=duration(job.elapsed), left=left_text, file=job.current))
+            continue
+        if job.owner != viewer:   # the outcomes belong to the session that uploaded
+            continue
+        if job.error is not None:
+            st.error(user_message(job.error, lang))
+        outcomes = [{"status": o.status, "message": o.message(lang), "warnings": warning_texts(o.warnings, lang)}
+                    for o in job.outcomes]
+        counts = {k: sum(1 for o in job.outcomes if o.status == k) for k in ("added", "duplicate", "error")}
+        st.session_state["kb.outcomes"] = outcomes
+        st.session_state["kb.notice"] = (t("kb.upload.summary", added=counts["added"], dup=counts["duplicate"],
+                                           failed=counts["error"]) + " "
+                                         + t("kb.job.finished", pages=job.total_pages, elapsed=duration(job.elapsed)))
+        jobs.dismiss(job.id)
+        st.rerun(scope="app")
+    if running:
+        st.caption(t("kb.job.background"))
+
+
+live_job_status = st.fragment(run_every=1.0)(job_status)
 
 
 def files_section(store, base) -> None:
@@ -166,6 +202,30 @@ def answer_markdown(question: str, answer) -> str:
     return "\n".join(lines)
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def page_image(path: str, page: int, passage: str) -> tuple[bytes, int]:
+    shown = evidence.render_page(path, page, passage)
+    return shown.png, shown.highlighted
+
+
+def source_page(kb_name: str, file: str, page: int, passage: str, key: str) -> None:
+    """The cited page rendered from the PDF, the passage highlighted, behind a toggle (rendering costs time)."""
+    if not st.toggle(t("kb.evidence.show"), key=f"kb.evidence.{key}"):
+        return
+    path = evidence.original_of(knowledge_store(), kb_name, file)
+    if path is None:
+        st.caption(t("kb.evidence.unavailable"))
+        return
+    try:
+        png, count = page_image(str(path), page, passage)
+    except AppError as exc:
+        session.show_error(exc)
+        return
+    caption = (t("kb.evidence.caption", file=file, page=page, count=count) if count
+               else t("kb.evidence.not_found", file=file, page=page))
+    st.image(png, caption=caption)
+
+
 def show_answer(record) -> None:
     answer = record["answer"]
     st.markdown(answer.text)
@@ -185,6 +245,7 @@ def show_answer(record) -> None:
                 passage = next((p for p in answer.passages if p.n == c.n), None)
                 if passage:
                     st.text(passage.text)
+                source_page(record["base"], c.file, c.page, c.quote, key=f"cite.{c.n}")
     if answer.passages:
         with st.expander(t("kb.ask.passages", count=len(answer.passages))):
             for p in answer.passages:
@@ -234,6 +295,44 @@ def ask_section(store, base, conn) -> None:
         show_answer(record)
 
 
+def retrieval_test_section(store, base, conn) -> None:
+    st.caption(t("kb.test.help"))
+    with st.form("kb.test_form"):
+        query = st.text_input(t("kb.test.query"), key="kb.test.query")
+        c1, c2 = st.columns(2)
+        k = c1.slider(t("kb.ask.k"), 1, 20, 10)
+        modes = ["hybrid", "bm25", "dense"] if base.embedder != embeddings.BM25_ONLY else ["bm25"]
+        mode_labels = {m: t(f"kb.mode.{m}") for m in modes}
+        mode = c2.selectbox(t("kb.ask.mode"), modes, format_func=mode_labels.get, key="kb.test.mode")
+        submitted = st.form_submit_button(t("kb.test.button"), icon=":material/manage_search:")
+    if submitted:
+        if not query.strip():
+            st.error(t("kb.error.empty_question"))
+            return
+        try:
+            passages = kb.retrieve(base.name, query, k, mode=mode, conn=conn, store=store)
+        except AppError as exc:
+            session.show_error(exc)
+            return
+        st.session_state["kb.test"] = {"base": base.name, "passages": passages}
+    result = st.session_state.get("kb.test")
+    if not result or result["base"] != base.name:
+        return
+    if not result["passages"]:
+        st.info(t("kb.test.none"))
+        return
+    st.dataframe(pd.DataFrame([{t("kb.test.col.rank"): p.n, t("kb.test.col.file"): p.file,
+                                t("kb.test.col.page"): p.page, t("kb.test.col.score"): round(p.score, 4),
+                                t("kb.test.col.bm25"): p.bm25_rank, t("kb.test.col.dense"): p.dense_rank,
+                                t("kb.test.col.similarity"): None if p.similarity is None else round(p.similarity, 3),
+                                t("kb.test.col.text"): p.text[:80].replace("\n", " ")}
+                               for p in result["passages"]]), hide_index=True, width="stretch")
+    for p in result["passages"]:
+        with st.expander(f"[{p.n}] {p.file} · p.{p.page} · {p.score:.4f}"):
+            st.text(p.text)
+            source_page(base.name, p.file, p.page, p.text, key=f"test.{p.n}")
+
+
 st.header(t("kb.title"))
 st.caption(t("kb.intro"))
 if st.session_state["kb.notice"]:
@@ -265,12 +364,18 @@ if st.session_state["kb.selected"] not in names:
 selected = st.selectbox(t("kb.select"), names, key="kb.selected")
 base = next(b for b in bases if b.name == selected)
 
-tab_ask, tab_files, tab_manage = st.tabs([t("kb.ask.header"), t("kb.files.tab"),
-                                          t("kb.manage.header")])
-with tab_ask:
+views = ["ask", "files", "test", "manage"]
+if st.session_state.get("kb.view") not in views:
+    st.session_state["kb.view"] = "ask" if store.files(base.name) else "files"
+view_labels = {v: t(f"kb.view.{v}") for v in views}
+view = st.segmented_control(t("kb.select"), views, format_func=view_labels.get, key="kb.view",
+                            label_visibility="collapsed") or "ask"
+if view == "ask":
     ask_section(store, base, conn)
-with tab_files:
+elif view == "files":
     upload_section(store, base, conn)
     files_section(store, base)
-with tab_manage:
+elif view == "test":
+    retrieval_test_section(store, base, conn)
+elif view == "manage":
     manage_section(store, base, conn)

@@ -283,14 +283,16 @@ def test_knowledge_base_journey(app, page, tmp_path):
     selected = body.get_by_test_id("stSelectbox").filter(has_text=T("kb.select")).locator("input")
     expect(selected).to_have_value(base_name, timeout=60_000)
 
-    body.get_by_role("tab", name=T("kb.files.tab")).click()
+    # A new base opens on the files view, where the next step (uploading) is.
+    expect(body.get_by_text(T("kb.upload.header"))).to_be_visible()
     upload(body, lease)
     body.get_by_role("button", name=T("kb.upload.button")).click()
-    body.get_by_text(T("kb.files.chunks", file=lease.name)).wait_for()
+    body.get_by_text(T("kb.files.chunks", file=lease.name)).wait_for(timeout=180_000)   # e5 embeds in the background
     files = grid_rows(body)
     assert files[1][:2] == [lease.name, "3"], files   # file name, pages
 
-    body.get_by_role("tab", name=T("kb.ask.header")).click()
+    body.locator("button[kind^='segmented_control'], button[data-variant='segmented_control']").filter(
+        has_text=re.compile(f"^{T('kb.view.ask')}$")).click()
     body.get_by_label(T("kb.ask.input")).fill("押金什么时候退还？")
     body.get_by_role("button", name=T("kb.ask.button")).click()
     source = body.get_by_text(T("kb.ask.source", n=1, file=lease.name, page=2))

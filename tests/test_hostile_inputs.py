@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -118,6 +119,7 @@ def test_knowledge_base_batch_of_hostile_files_keeps_the_good_ones_and_earlier_f
     answer = f"押金七日内退还[1]。{hc.SCRIPT}{hc.IMG}"
     at = app("knowledge_base.py", tmp_path, [answer])
     at.session_state["kb.selected"] = name
+    at.session_state["kb.view"] = "files"
     at.run()
     long_name = "很长的文件名" * 60 + ".pdf"
     batch = [("encrypted.pdf", data(corpus, "encrypted_pdf"), PDF), ("truncated.pdf", data(corpus, "truncated_pdf"), PDF),
@@ -127,6 +129,13 @@ def test_knowledge_base_batch_of_hostile_files_keeps_the_good_ones_and_earlier_f
              (long_name, good_pdf_variant(corpus, "long"), PDF)]
     at.file_uploader(key="kb.uploader").set_value(batch).run()
     next(b for b in at.button if b.label == "加入知识库").click().run()
+    assert not at.exception, at.exception
+    # Indexing runs in the background; the page shows the outcomes once the job is finished.
+    from services.kb import jobs
+    deadline = time.time() + 300
+    while any(not j.done for j in jobs.jobs_for(name)) and time.time() < deadline:
+        time.sleep(0.2)
+    at.run()
     assert not at.exception, at.exception
     assert_message(at, "encrypted.pdf", "已加密")
     assert_message(at, "truncated.pdf", "已损坏")
@@ -139,6 +148,7 @@ def test_knowledge_base_batch_of_hostile_files_keeps_the_good_ones_and_earlier_f
     assert [m for m in messages(at, "success") if "gbk-sales.csv" in m]
 
     # Ask: the injected passage is flagged on the page and reaches the model only inside a <passage> block.
+    at.segmented_control[0].set_value("ask").run()
     at.text_area[0].set_value("违约金 系统管理员 系统提示词")
     next(b for b in at.button if b.label == "提问").click().run()
     assert not at.exception, at.exception

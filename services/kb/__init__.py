@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from services.kb import messages as _messages  # noqa: F401  (registers the kb.* texts)
 from services.kb.answering import Citation, GroundedAnswer, ask, grounded_messages, postprocess
-from services.kb.embeddings import BM25_ONLY, LOCAL_MINILM, default_embedder_id, embedder_for
+from services.kb.embeddings import BM25_ONLY, LOCAL_E5, LOCAL_MINILM, default_embedder_id, embedder_for
 from services.kb.indexing import FileOutcome, add_files, delete_base, delete_file, rebuild
 from services.kb.retrieval import Passage
 from services.kb.retrieval import retrieve as _retrieve
@@ -24,6 +24,6 @@ def list_bases(store: KBStore | None = None, viewer: str | None = None) -> list[
     return [b.name for b in (store or KBStore()).bases(viewer)]
 
 
-__all__ = ["BM25_ONLY", "LOCAL_MINILM", "BaseInfo", "Citation", "FileOutcome", "FileRecord", "GroundedAnswer",
+__all__ = ["BM25_ONLY", "LOCAL_E5", "LOCAL_MINILM", "BaseInfo", "Citation", "FileOutcome", "FileRecord", "GroundedAnswer",
            "KBStore", "Passage", "StoredChunk", "add_files", "ask", "default_embedder_id", "delete_base",
            "delete_file", "embedder_for", "grounded_messages", "list_bases", "postprocess", "rebuild", "retrieve"]

@@ -78,16 +78,23 @@ def index_file(store: KBStore, collection: str, path: Path, name: str, embedder:
                chunk_size: int, overlap: int, sha256: str | None = None, keep_original: bool = True,
                progress: Callable[[float], None] | None = None) -> FileRecord:
     """Parse, chunk, embed and store one file; raises InputError/AppError and leaves nothing behind on failure."""
-    from services.documents import read_document
+    from services.kb.reading import read_for_index
+    from services.kb.retrieval import index_text
+    from services.kb.tokens import tokenize
     report = progress or (lambda f: None)
     if Path(name).suffix.lower() not in SUPPORTED:
         raise InputError("doc.error.unsupported", file=name, types=" ".join(SUPPORTED))
     sha256 = sha256 or file_sha256(path)
-    document = read_document(path, name=name, progress=lambda done, total: report(0.5 * done / max(1, total)))
+    # Reading is fast and embedding slow: with dense vectors most of the bar belongs to the embedding.
+    read_share = 0.1 if embedder.dense else 0.5
+    document = read_for_index(path, name=name,
+                              progress=lambda done, total: report(read_share * done / max(1, total)))
     chunks = chunk_document(document, size=chunk_size, overlap=overlap, file=name)
     if not chunks:
         raise InputError("doc.error.no_text", file=name)
-    vectors = _embed(embedder, [embed_text(c) for c in chunks], lambda f: report(0.5 + 0.45 * f))
+    terms = [tokenize(index_text(c)) for c in chunks]
+    vectors = _embed(embedder, [embed_text(c) for c in chunks],
+                     lambda f: report(read_share + (0.95 - read_share) * f))
     original = ""
     if keep_original:
         target = originals_dir(collection) / f"{sha256}{Path(name).suffix.lower()}"
@@ -98,7 +105,7 @@ def index_file(store: KBStore, collection: str, path: Path, name: str, embedder:
     record = FileRecord(file=name, sha256=sha256, pages=len(document.pages), chunks=len(chunks),
                         size=Path(path).stat().st_size, added_at=time.time(),
                         warnings=[list(w) for w in getattr(document, "warnings", []) or []], original=original)
-    store.add_file(collection, record, chunks, vectors)
+    store.add_file(collection, record, chunks, vectors, terms)
     report(1.0)
     return record
 

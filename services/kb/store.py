@@ -130,6 +130,22 @@ def _chunk_from(chunk_id: str, text: str, meta: dict) -> StoredChunk:
                        sha256=meta["sha256"], title=meta.get("title", ""))
 
 
+def _get_all(col, **query) -> dict:
+    """col.get in pages: one get of a large base overflows SQLite's variable limit inside Chroma."""
+    out: dict = {"ids": [], "documents": [], "metadatas": []}
+    offset = 0
+    while True:
+        got = col.get(limit=_PAGE, offset=offset, **query)
+        for key in out:
+            out[key].extend(got.get(key) or [])
+        if len(got["ids"]) < _PAGE:
+            return out
+        offset += _PAGE
+
+
+_PAGE = 5000
+
+
 class KBStore:
     """All knowledge bases in one Chroma database (embedded or server)."""
 
@@ -215,10 +231,13 @@ class KBStore:
         got = col.get(where={"kind": "file"}, include=["metadatas"])
         return sorted((_record_from(m) for m in got["metadatas"]), key=lambda r: r.added_at)
 
-    def add_file(self, collection_name: str, record: FileRecord, chunks, vectors: list[list[float]]) -> None:
-        """Write a file's chunks, then its record; on any failure remove what was written (all or nothing)."""
+    def add_file(self, collection_name: str, record: FileRecord, chunks, vectors: list[list[float]],
+                 terms: list[list[str]] | None = None) -> None:
+        """Write a file's chunks (and their keyword-index words), then its record; on any failure remove what
+        was written (all or nothing)."""
         col = self.client.get_collection(collection_name, embedding_function=None)
         ids = [f"{record.sha256}:{c.index}" for c in chunks]
+        term_ids: list[str] = []
         try:
             for start in range(0, len(chunks), _BATCH):
                 part = chunks[start:start + _BATCH]
@@ -228,13 +247,19 @@ class KBStore:
                                     "heading": c.heading, "index": int(c.index), "sha256": record.sha256,
                                     "title": c.title}
                                    for c in part])
+            # The keyword index's words travel with the base, so no process has to tokenize the text again.
+            for start in range(0, len(terms or []), _BATCH):
+                term_ids.append(f"terms:{record.sha256}:{start}")
+                col.add(ids=[term_ids[-1]], embeddings=[vectors[0]],
+                        documents=[json.dumps(terms[start:start + _BATCH], ensure_ascii=False)],
+                        metadatas=[{"kind": "terms", "sha256": record.sha256, "start": start}])
             col.add(ids=[f"file:{record.sha256}"], embeddings=[vectors[0]], documents=[record.file],
                     metadatas=[{"kind": "file", "file": record.file, "sha256": record.sha256,
                                 "pages": record.pages, "chunks": record.chunks, "size": record.size,
                                 "added_at": record.added_at, "original": record.original,
                                 "warnings": json.dumps(record.warnings, ensure_ascii=False)}])
         except BaseException:
-            self._delete_ids(col, ids + [f"file:{record.sha256}"])
+            self._delete_ids(col, ids + term_ids + [f"file:{record.sha256}"])
             raise
 
     @staticmethod
@@ -255,7 +280,7 @@ class KBStore:
         """Delete chunks whose file never got its record (an add that was interrupted); returns how many."""
         col = self.collection(name)
         done = {r.sha256 for r in self.files(name, collection=col)}
-        got = col.get(where={"kind": "chunk"}, include=["metadatas"])
+        got = _get_all(col, where={"kind": {"$in": ["chunk", "terms"]}}, include=["metadatas"])
         orphans = [i for i, m in zip(got["ids"], got["metadatas"]) if m["sha256"] not in done]
         self._delete_ids(col, orphans)
         return len(orphans)
@@ -266,29 +291,52 @@ class KBStore:
         col = self.collection(name)
         done = {r.sha256 for r in self.files(name, collection=col)}
         where = {"$and": [{"kind": "chunk"}, {"sha256": sha256}]} if sha256 else {"kind": "chunk"}
-        got = col.get(where=where, include=["documents", "metadatas"])
+        got = _get_all(col, where=where, include=["documents", "metadatas"])
         out = [_chunk_from(i, d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])
                if m["sha256"] in done]
         return sorted(out, key=lambda c: (c.file, c.index))
+
+    def chunk_terms(self, name: str) -> dict[str, list[str]]:
+        """The stored keyword-index words of every searchable chunk, by chunk id (bases made before words were
+        stored give {} and are tokenized on load)."""
+        col = self.collection(name)
+        done = {r.sha256 for r in self.files(name, collection=col)}
+        got = _get_all(col, where={"kind": "terms"}, include=["documents", "metadatas"])
+        out: dict[str, list[str]] = {}
+        for doc, meta in zip(got["documents"], got["metadatas"]):
+            if meta["sha256"] in done:
+                for offset, words in enumerate(json.loads(doc)):
+                    out[f"{meta['sha256']}:{int(meta['start']) + offset}"] = words
+        return out
 
     def dense_query(self, name: str, vector: list[float], n: int,
                     files: set[str] | None = None) -> list[tuple[StoredChunk, float]]:
         """The n chunks nearest the vector (optionally only from some files), with cosine similarity."""
         col = self.collection(name)
-        done = {r.sha256 for r in self.files(name, collection=col)}
+        records = self.files(name, collection=col)
+        done = {r.sha256 for r in records}
         total = col.count()
         if not total or not done:
             return []
-        where = {"kind": "chunk"}
         if files:
-            where = {"$and": [where, {"file": {"$in": sorted(files)}}]}
-        got = col.query(query_embeddings=[vector], n_results=min(n, total), where=where,
-                        include=["documents", "metadatas", "distances"])
-        out = []
-        for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]):
-            if m["sha256"] in done:
-                out.append((_chunk_from(i, d, m), 1.0 - float(dist)))
-        return out
+            where = {"$and": [{"kind": "chunk"}, {"file": {"$in": sorted(files)}}]}
+            got = col.query(query_embeddings=[vector], n_results=min(n, total), where=where,
+                            include=["documents", "metadatas", "distances"])
+            return [(_chunk_from(i, d, m), 1.0 - float(dist))
+                    for i, d, m, dist in zip(got["ids"][0], got["documents"][0], got["metadatas"][0],
+                                             got["distances"][0]) if m["sha256"] in done]
+        # A metadata filter makes Chroma search by brute force (0.5 s at 60,000 chunks); without one the HNSW
+        # search takes milliseconds. Asking for as many extra hits as there are non-chunk records (file and
+        # keyword-word records) still leaves n chunks, and their text is fetched for those n only.
+        extra = sum(1 + -(-r.chunks // _BATCH) for r in records)
+        got = col.query(query_embeddings=[vector], n_results=min(n + extra, total), include=["metadatas", "distances"])
+        best = [(i, m, float(dist)) for i, m, dist in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
+                if m.get("kind") == "chunk" and m["sha256"] in done][:n]
+        if not best:
+            return []
+        texts = dict(zip(*(lambda g: (g["ids"], g["documents"]))(col.get(ids=[i for i, _, _ in best],
+                                                                           include=["documents"]))))
+        return [(_chunk_from(i, texts[i], m), 1.0 - dist) for i, m, dist in best]
 
     def signature(self, name: str) -> tuple:
         """Changes whenever the base's searchable content changes (a cache key for the keyword index)."""
