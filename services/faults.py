@@ -46,7 +46,7 @@ def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
         import openai
     except ImportError:  # pragma: no cover - openai is a hard dependency
         openai = None
-    if conn.provider == "local" and _is_connection_fault(exc):
+    if conn.provider == "local" and _is_connection_fault(exc) and not _is_timeout(exc):
         return local_server_down()
     if openai is not None:
         if isinstance(exc, openai.APITimeoutError):
@@ -80,6 +80,16 @@ def local_server_down() -> ProviderError:
     if code is not None:
         return ProviderError("error.local_server_exited", retryable=True, code=code)
     return ProviderError("error.local_server_down", retryable=True)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if "Timeout" in type(exc).__name__:
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
 
 
 def _is_connection_fault(exc: BaseException) -> bool:

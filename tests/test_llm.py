@@ -68,7 +68,7 @@ def test_prompt_over_the_context_window_names_the_limit():
     with pytest.raises(InputError) as info:
         llm.stream_chat(conn, [{"role": "user", "content": "x" * 50_000}])
     message = info.value.message("en")
-    assert "too long" in message and "4096" in message
+    assert "too long" in message and "8192" in message
 
 
 def test_rate_limit_is_retried_then_succeeds(replay_conn):

@@ -17,6 +17,7 @@ from services.providers.base import Connection
 
 MAX_STEPS = 8            # model turns that call tools
 TIME_LIMIT_S = 180.0     # per question
+LOCAL_TIME_LIMIT_S = 900.0  # the built-in model reads the tools' long schema on one CPU core: minutes, not seconds
 MAX_OBSERVATION_CHARS = 8000
 
 
@@ -128,13 +129,15 @@ def _tool_model(conn: Connection, tools: Sequence[AgentTool]):
 
 
 def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, history: Sequence[dict] | None = None,
-              lang: str = "zh", max_steps: int = MAX_STEPS, time_limit_s: float = TIME_LIMIT_S,
+              lang: str = "zh", max_steps: int = MAX_STEPS, time_limit_s: float | None = None,
               stop_event: threading.Event | None = None, today: str | None = None,
               clock: Callable[[], float] = time.monotonic) -> Iterator[AgentEvent]:
     """Answer a question, letting the model call tools; yields each step as it happens, the answer last."""
     question = (question or "").strip()
     if not question:
         raise InputError("agent.error.empty_question")
+    if time_limit_s is None:
+        time_limit_s = LOCAL_TIME_LIMIT_S if conn.provider == "local" else TIME_LIMIT_S
     if today is None:
         from datetime import date
         today = date.today().isoformat()

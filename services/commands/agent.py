@@ -103,7 +103,7 @@ def run_agent_cli(args) -> int:
         status = "error"
         for event in run_agent(conn, question, tools, lang=lang,
                                max_steps=getattr(args, "max_steps", None) or MAX_STEPS,
-                               time_limit_s=getattr(args, "time_limit", None) or TIME_LIMIT_S):
+                               time_limit_s=getattr(args, "time_limit", None)):
             if getattr(args, "json", False):
                 print(json.dumps(event.to_dict(), ensure_ascii=False, default=str))
                 sys.stdout.flush()

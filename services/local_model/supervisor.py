@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -112,8 +111,10 @@ class Supervisor:
         root = Path(__file__).resolve().parents[2]
         with self._lock:
             was_running = self.status.started_at is not None
-            # A file, not a pipe: llama.cpp can log enough to fill a pipe and stall the server.
-            self._log = tempfile.TemporaryFile(mode="w+b")
+            # A file, not a pipe: llama.cpp can log enough to fill a pipe and stall the server. Kept in the data
+            # folder so that an administrator can read why a server died.
+            from services.storage import data_dir
+            self._log = open(data_dir("logs") / f"local-model-server-{os.getpid()}.log", "w+b")
             proc = self._proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, cwd=root, env=env)
             self.status.pid, self.status.started_at = proc.pid, time.time()
             if was_running:
@@ -143,7 +144,7 @@ class Supervisor:
             return
         # Died under us (crash, kill -9, out of memory): say why, then start a new one on the same port.
         self._last_exit = code
-        reason = _describe_exit(code)
+        reason = self._exit_reason(proc)
         with self._lock:
             if self._closing or proc is not self._proc:
                 return
