@@ -86,7 +86,7 @@ def build_context(args, lang: str):
 def run_agent_cli(args) -> int:
     """Run the agent on args.question, printing the steps and the answer; 1 when no answer could be given."""
     from services.agent import McpServerConfig, McpToolset, builtin_tools, run_agent
-    from services.agent.loop import MAX_STEPS, TIME_LIMIT_S
+    from services.agent.loop import MAX_STEPS
     from services.cli import cli_lang, connection_from_args
     lang = cli_lang(args)
     question = getattr(args, "question", None)
