@@ -136,6 +136,12 @@ def wait_summary(values: list[float]) -> dict:
             "max_s": round(max(values), 2) if values else None}
 
 
+async def view(page, name: str) -> None:
+    """Switch the knowledge-base page's view (a segmented control, not tabs)."""
+    await page.locator("button[kind^='segmented_control'], button[data-variant='segmented_control']").filter(
+        has_text=re.compile(f"^{name}$")).first.click()
+
+
 async def appears(locator, timeout_ms: float, every_s: float = 1.5) -> None:
     """Wait for a locator by asking once every few seconds: twenty pages polling on every animation frame
     (Playwright's wait_for) took as much CPU as the server and its model."""
@@ -184,7 +190,8 @@ class Session:
         await self.page.get_by_text("local · qwen2.5-coder-1.5b-instruct").first.wait_for()
 
     async def go(self, name: str) -> None:
-        await self.page.locator('[data-testid="stSidebarNavLink"]', has_text=NAV[name]).first.click()
+        # The router draws the menu with st.page_link (Streamlit's own sidebar menu is off).
+        await self.page.locator('[data-testid="stPageLink-NavLink"]', has_text=NAV[name]).first.click()
 
     def at(self) -> float:
         return round(time.monotonic() - self.run_start, 1)
@@ -258,7 +265,8 @@ class Session:
         await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
         await page.get_by_test_id("stExpander").filter(has_text=table).first.wait_for()
         box = page.get_by_test_id("stChatInputTextArea")
-        await box.fill(f"SELECT note, SUM(amount) AS total FROM {table} GROUP BY note ORDER BY note")
+        # The token is in the SQL too (an alias): the result table is drawn on a canvas, not in the page's HTML.
+        await box.fill(f'SELECT note AS "note_{token}", SUM(amount) AS total FROM {table} GROUP BY note ORDER BY note')
         started = time.monotonic()
         await box.press("Enter")
         answer = page.get_by_test_id("stChatMessage").filter(has_text="结论")
@@ -293,7 +301,7 @@ class Session:
                                       "detail": f"{shown} instead of {self.kb_base}", "at_s": self.at()})
             await chooser.click()
             await page.get_by_role("option", name=self.kb_base).click()
-        await page.get_by_role("tab", name="文件").click()
+        await view(page, "文件")
         note = self.files_dir / f"note-s{self.stats.index:02d}-{n}.txt"
         note.write_text(f"第 {n} 号备忘。本会话的暗号是 {token}。The session code word is {token} (note {n}).\n",
                         encoding="utf-8")
@@ -301,7 +309,7 @@ class Session:
         await page.get_by_role("button", name="加入知识库").click()
         await page.get_by_text(f"{note.name}").first.wait_for()
         await page.get_by_test_id("stAlertContentSuccess").filter(has_text=note.name).first.wait_for()
-        await page.get_by_role("tab", name="提问").click()
+        await view(page, "提问")
         question = f"暗号 {token} 出现在哪份备忘里？（第 {n} 次）"
         await page.get_by_label("输入问题").fill(question)
         started = time.monotonic()
@@ -461,6 +469,8 @@ def run(sessions: int = 20, minutes: float = 5.0, *, max_tokens: int = 32, answe
                                                 min_loops=min_loops, drain_s=drain_s))
                 memory.sample()
         server_log = (tmp_path / "streamlit.log").read_text(errors="replace")
+        for log in sorted((tmp_path / "data" / "logs").glob("local-model-server-*.log")):
+            (out / log.name).write_bytes(log.read_bytes())  # why a built-in model server stopped, if it did
     (out / "streamlit.log").write_text(server_log)
     results = summarize(done["stats"], sessions=sessions, seconds=minutes * 60, wall_s=done["wall_s"],
                         memory=memory, server_log=server_log, max_tokens=max_tokens)

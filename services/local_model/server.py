@@ -117,6 +117,8 @@ class Engine:
             try:
                 self._run(job)
             except Exception as exc:  # noqa: BLE001 - the request turns it into an HTTP error
+                import traceback
+                traceback.print_exc()  # into the server log the supervisor keeps
                 job.emit(("error", str(exc)))
             finally:
                 self.busy = False
@@ -365,8 +367,9 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.preload:
         engine.load(name)
     import uvicorn
+    # Long keep-alive: the app's client reuses connections between questions that come minutes apart.
     uvicorn.run(create_app(engine, next(iter(paths)), os.environ.get("ASSISTANT_LOCAL_TOKEN")),
-                host="127.0.0.1", port=args.port, log_level="warning", access_log=False)
+                host="127.0.0.1", port=args.port, log_level="warning", access_log=False, timeout_keep_alive=300)
 
 
 if __name__ == "__main__":

@@ -63,7 +63,9 @@ class LocalProvider(Provider):
         sup = supervisor()
         return LocalChatOpenAI(
             provider_name=self.name, model=conn.model, api_key=sup.token, base_url=sup.base_url,
-            timeout=conn.timeout_s, max_retries=0, stream_usage=True,
+            # The SDK's own retries cover a request that never reached the server (a pooled connection the server
+            # had just closed); nothing was generated then, so nothing is repeated.
+            timeout=conn.timeout_s, max_retries=2, stream_usage=True,
             temperature=0.2 if conn.temperature is None else conn.temperature,
             max_tokens=conn.max_tokens or default_max_tokens())
 
