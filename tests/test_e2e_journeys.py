@@ -202,10 +202,15 @@ def test_financial_report_journey(app, page, tmp_path):
     body.get_by_role("button", name=T("fin.download_csv")).wait_for()
     # On screen (the grids virtualise columns, so read the leading ones): the comparison row and the detail rows.
     shown = grid_rows(body)
-    assert [report.name, "测试科技股份有限公司", "600123", "2021", "CNY"] == shown[1][:5], shown
-    details = {r[0]: r[1:] for r in shown if r}
-    assert details["资产总计"][:2] == ["5000000", "6"] and details["负债合计"][:2] == ["2000000", "6"], details
-    assert details["营业收入"][0] == "1000000"
+    # The comparison has one column per report, each value with its status; the file name is not a cell there.
+    assert shown[0] == ["项目", "测试科技 2021"] and ["营业收入", "100.00 万元 ✓"] in shown, shown
+    details = {r[0]: r[1:] for r in shown if r}   # the detail grid comes last: its rows win
+
+    def num(text: str) -> float:
+        return float(text.replace(",", ""))
+    assert num(details["资产总计"][0]) == 5_000_000 and details["资产总计"][1] == "6", details
+    assert num(details["负债合计"][0]) == 2_000_000 and details["负债合计"][1] == "6", details
+    assert num(details["营业收入"][0]) == 1_000_000
 
     rows = read_csv(download(page, T("fin.download_csv"), tmp_path))
     header, data = rows[0], rows[1:]
@@ -493,6 +498,7 @@ def test_real_annual_report_journey(app, page, tmp_path, shared_data):
     shown = {r[0]: r[1:] for r in grid_rows(body) if r}
     for key, want in expected["fields"].items():
         value, page_number = shown[field_name(key, "zh")][:2]
+        value = value.replace(",", "")  # shown with thousands separators
         assert float(value) == pytest.approx(want["value"]) and int(page_number) == want["page"], (key, value)
     rows = read_csv(download(page, T("fin.download_csv"), tmp_path))
     col = {name: i for i, name in enumerate(rows[0])}

@@ -310,8 +310,14 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
     for name, shared in (("私有库甲", False), ("公共库乙", True)):
         form = page_a.get_by_test_id("stForm").first
         details = page_a.get_by_test_id("stExpander").filter(has_text="新建知识库").locator("details").first
-        if details.get_attribute("open") is None:
-            details.locator("summary").click()
+        # After the first base the page redraws on its files view with the form folded: look again after each
+        # click instead of trusting one look.
+        for _ in range(15):
+            if form.get_by_label("名称").is_visible() and details.get_attribute("open") is not None:
+                break
+            if details.get_attribute("open") is None:
+                details.locator("summary").click()
+            page_a.wait_for_timeout(1000)
         form.get_by_label("名称").fill(name)
         if shared:
             form.get_by_text("共享给本应用的所有用户").click()

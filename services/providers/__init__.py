@@ -49,6 +49,7 @@ def model_info(conn: Connection) -> ModelInfo:
     return get_provider(conn.provider).model_info(conn.model)
 
 
+_ORDER = ("dashscope", "openai", "deepseek", "siliconflow", "ollama", "vllm", "openai-compatible", "local", "replay")
 _loaded = False
 _loading = False
 _load_lock = threading.RLock()
@@ -67,6 +68,12 @@ def _load_builtin() -> None:
         try:
             # Imported here so that importing the registry stays cheap; each module registers itself.
             from services.providers import dashscope_provider, local, openai_compatible, replay  # noqa: F401
+            # A module imported on its own (local imports openai_compatible) registers early: the order users
+            # see, and the default provider, must not depend on which module was imported first.
+            order = {name: i for i, name in enumerate(_ORDER)}
+            ordered = sorted(_registry.items(), key=lambda item: order.get(item[0], len(order)))
+            _registry.clear()
+            _registry.update(ordered)
             _loaded = True
         finally:
             _loading = False
