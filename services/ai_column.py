@@ -10,7 +10,7 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import Enum
@@ -59,12 +59,10 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise InputError("column.error.file", path=str(path))
     if path.suffix.lower() in (".xlsx", ".xlsm", ".xls"):
         return pd.read_excel(path, dtype=str).fillna("")
-    from charset_normalizer import from_bytes
-    raw = path.read_bytes()
-    best = from_bytes(raw[:200_000]).best()
-    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else (best.encoding if best else "utf-8")
-    if encoding.lower() in ("gb2312", "gbk"):
-        encoding = "gb18030"
+    from services.chatbi.loading import _HEAD_BYTES, detect_encoding
+    with path.open("rb") as f:
+        encoding = detect_encoding(f.read(_HEAD_BYTES))
+    encoding = "utf-8-sig" if encoding == "utf-8" else encoding  # a BOM is not part of the first header
     return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
 
 
@@ -188,8 +186,3 @@ def _append_checkpoint(path: Path | None, row: int, answer: str) -> None:
 def label_counts(series: pd.Series) -> list[tuple[str, int]]:
     """How often each answer occurs, most frequent first (for the chart)."""
     return [(str(k), int(v)) for k, v in series.value_counts().items()]
-
-
-def iter_rows(df: pd.DataFrame) -> Iterator[dict]:
-    """Rows as dicts (for JSON output)."""
-    yield from df.to_dict(orient="records")
