@@ -82,26 +82,25 @@ def local_server_down() -> ProviderError:
     return ProviderError("error.local_server_down", retryable=True)
 
 
-def _is_timeout(exc: BaseException) -> bool:
-    seen = 0
-    while exc is not None and seen < 10:
-        if "Timeout" in type(exc).__name__:
-            return True
+def _causes(exc: BaseException | None) -> list[str]:
+    """The class names along an exception's cause chain (the SDKs wrap transport errors several levels deep)."""
+    names = []
+    while exc is not None and len(names) < 10:
+        names.append(type(exc).__name__)
         exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
+    return names
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return any("Timeout" in name for name in _causes(exc))
+
+
+_CONNECTION_FAULTS = {"APIConnectionError", "ConnectError", "RemoteProtocolError", "ReadError", "IncompleteRead",
+                      "ConnectionError", "ConnectionRefusedError", "ConnectionResetError"}
 
 
 def _is_connection_fault(exc: BaseException) -> bool:
-    seen = 0
-    while exc is not None and seen < 10:
-        if type(exc).__name__ in ("APIConnectionError", "ConnectError", "RemoteProtocolError", "ReadError",
-                                  "IncompleteRead", "ConnectionError", "ConnectionRefusedError",
-                                  "ConnectionResetError"):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
+    return bool(_CONNECTION_FAULTS.intersection(_causes(exc)))
 
 
 def dropped(conn: Connection) -> ProviderError:
@@ -115,13 +114,7 @@ def dropped(conn: Connection) -> ProviderError:
 
 def _dropped_mid_reply(exc: BaseException) -> bool:
     # The SDK reports a reply cut short (fewer bytes than announced) as a connection error; its cause says so.
-    seen = 0
-    while exc is not None and seen < 10:
-        if type(exc).__name__ in ("RemoteProtocolError", "IncompleteRead", "ChunkedEncodingError"):
-            return True
-        exc = exc.__cause__ or exc.__context__
-        seen += 1
-    return False
+    return bool({"RemoteProtocolError", "IncompleteRead", "ChunkedEncodingError"}.intersection(_causes(exc)))
 
 
 def _api_detail(exc) -> str:

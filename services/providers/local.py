@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 from services.errors import AppError
@@ -34,24 +33,8 @@ class LocalChatOpenAI(ReasoningChatOpenAI):
         supervisor().ensure_ready()
 
     def _stream(self, *args: Any, **kwargs: Any):
-        # A request that could not reach the server before any reply (seen under load with several sessions at
-        # once) is sent again after a real pause; once a piece has arrived nothing is repeated.
-        from services.faults import _is_connection_fault, _is_timeout
-        for attempt in range(4):
-            self._ready()
-            pieces = super()._stream(*args, **kwargs)
-            try:
-                first = next(pieces)
-            except StopIteration:
-                return
-            except Exception as exc:  # noqa: BLE001 - re-raised unless it is a connection that never started
-                if attempt < 3 and _is_connection_fault(exc) and not _is_timeout(exc):
-                    time.sleep(2.0 * (attempt + 1))
-                    continue
-                raise
-            yield first
-            yield from pieces
-            return
+        self._ready()
+        yield from super()._stream(*args, **kwargs)
 
     def _generate(self, *args: Any, **kwargs: Any):
         self._ready()
