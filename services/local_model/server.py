@@ -60,19 +60,9 @@ class Engine:
             return self.models[name]
         if name not in self.paths:
             raise KeyError(name)
-        import llama_cpp
         from llama_cpp import Llama
         from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-        if not self.extra_bufts:
-            # Weight repacking into extra buffer types (AMX on some Xeons) is what crashed native builds.
-            default_params = llama_cpp.llama_model_default_params
-
-            def params_without_extra_bufts():
-                p = default_params()
-                p.use_extra_bufts = False
-                return p
-            llama_cpp.llama_model_default_params = params_without_extra_bufts
         try:
             llm = Llama(model_path=self.paths[name], n_ctx=self.n_ctx, n_threads=self.n_threads,
                         n_threads_batch=self.n_threads, n_batch=512, seed=42, verbose=False)
@@ -340,6 +330,22 @@ def _usage(info: dict) -> dict:
     return {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}
 
 
+def _without_extra_bufts() -> None:
+    """Every model loaded in this process keeps its weights out of llama.cpp's extra buffer types.
+
+    Weight repacking into those buffers (AMX on some Xeons) is what crashed natively compiled builds.
+    """
+    # Llama() reads its defaults from the ctypes module, not from the package.
+    import llama_cpp.llama_cpp as bindings
+    default_params = bindings.llama_model_default_params
+
+    def params():
+        p = default_params()
+        p.use_extra_bufts = False
+        return p
+    bindings.llama_model_default_params = params
+
+
 def _exit_with_parent(pid: int) -> None:
     # The app was killed without stopping us: no orphan may keep a core busy (polled, as PR_SET_PDEATHSIG
     # follows the starting thread, not the process).
@@ -363,6 +369,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.parent_pid:
         threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
     paths = dict(item.split("=", 1) for item in args.model)
+    if args.no_extra_bufts:
+        _without_extra_bufts()
     engine = Engine(paths, args.threads, args.ctx, extra_bufts=not args.no_extra_bufts)
     for name in args.preload:
         engine.load(name)
