@@ -27,6 +27,7 @@ MAX_CELL_CHARS = 2000
 
 i18n.register({
     "column.error.file": {"zh": "找不到文件：{path}", "en": "No such file: {path}"},
+    "column.error.unreadable": {"zh": "「{path}」是空文件或不是可读的 CSV 表格。", "en": "'{path}' is empty or not a readable CSV table."},
     "column.error.no_column": {"zh": "表中没有列「{column}」。可用的列：{columns}",
                                "en": "The table has no column '{column}'. Columns: {columns}"},
     "column.error.empty_prompt": {"zh": "请填写要对每一行执行的提示词。", "en": "Enter the prompt to run on every row."},
@@ -63,7 +64,13 @@ def read_table(path: str | Path) -> pd.DataFrame:
     with path.open("rb") as f:
         encoding = detect_encoding(f.read(_HEAD_BYTES))
     encoding = "utf-8-sig" if encoding == "utf-8" else encoding  # a BOM is not part of the first header
-    return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+    head = path.read_bytes()[:4096]
+    if not head.strip() or (encoding != "utf-16" and b"\x00" in head):  # empty, or binary rather than text
+        raise InputError("column.error.unreadable", path=path.name)
+    try:
+        return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise InputError("column.error.unreadable", path=path.name) from exc
 
 
 def run_key(column: str, prompt: str, choices: list[str] | None, conn: Connection, values: list[str]) -> str:

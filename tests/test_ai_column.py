@@ -105,3 +105,13 @@ def test_the_built_in_model_labels_a_review_from_the_choices_only():
     conn = get_provider("local").connect("qwen2.5-coder-0.5b-instruct", temperature=0.0)
     out = ai_column.run_column(REVIEWS.head(2), "评论", PROMPT, conn, choices=["正向", "负向"])
     assert set(out["AI"]) <= {"正向", "负向"} and all(out["AI"])
+
+
+def test_empty_and_binary_files_get_a_message_not_a_parser_error(tmp_path):
+    empty, binary = tmp_path / "empty.csv", tmp_path / "bin.csv"
+    empty.write_bytes(b"")
+    binary.write_bytes(b"\x00\x01\x02garbage")
+    for path in (empty, binary):
+        with pytest.raises(InputError) as info:
+            ai_column.read_table(path)
+        assert path.name in info.value.message("zh") and "CSV" in info.value.message("zh")
