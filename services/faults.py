@@ -1,6 +1,7 @@
 """SDK and network faults turned into messages a user can act on."""
 from __future__ import annotations
 
+import logging
 import os
 
 from services.errors import ProviderError
@@ -8,6 +9,8 @@ from services.providers.base import Connection
 
 # Attempts for 429 and 5xx before the user is told; tests shorten the wait.
 RETRY_ATTEMPTS = 3
+log = logging.getLogger(__name__)
+
 RETRY_WAIT = {"multiplier": float(os.environ.get("ASSISTANT_RETRY_WAIT", "0.5")), "max": 4.0}
 
 
@@ -47,6 +50,9 @@ def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
     except ImportError:  # pragma: no cover - openai is a hard dependency
         openai = None
     if conn.provider == "local" and _is_connection_fault(exc) and not _is_timeout(exc):
+        # The user sees "restarting"; the log keeps what the transport actually said, to tell a dead server
+        # from a dropped connection.
+        log.warning("built-in model connection fault: %s", redact(_chain_text(exc), conn))
         return local_server_down()
     if openai is not None:
         if isinstance(exc, openai.APITimeoutError):
@@ -89,6 +95,14 @@ def _causes(exc: BaseException | None) -> list[str]:
         names.append(type(exc).__name__)
         exc = exc.__cause__ or exc.__context__
     return names
+
+
+def _chain_text(exc: BaseException | None) -> str:
+    parts = []
+    while exc is not None and len(parts) < 10:
+        parts.append(f"{type(exc).__name__}: {exc}"[:200])
+        exc = exc.__cause__ or exc.__context__
+    return " <- ".join(parts)
 
 
 def _is_timeout(exc: BaseException) -> bool:

@@ -59,6 +59,30 @@ def test_parts_of_the_wrong_total_size_are_not_joined(monkeypatch, tmp_path):
     assert "expected 11" in info.value.message("en")
 
 
+def test_sessions_asking_at_once_for_a_new_server_all_get_the_one_port(monkeypatch):
+    # Found by the two-session load test: each session fixed its own port before the server started, and one
+    # of them then knocked on a port nobody listened on ("server stopped or restarting").
+    from services.local_model import supervisor as sup_module
+    real_free_port = sup_module._free_port
+
+    def slow_free_port():
+        time.sleep(0.05)  # a busy machine: the other sessions arrive while the first is still choosing
+        return real_free_port()
+
+    monkeypatch.setattr(sup_module, "_free_port", slow_free_port)
+    fresh = sup_module.Supervisor()
+    start, urls = threading.Barrier(6), []
+
+    def ask():
+        start.wait()
+        urls.append(fresh.base_url)
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(urls) == 6 and len(set(urls)) == 1, urls
+
+
 def test_qwen_tool_call_blocks_become_openai_tool_calls():
     text, calls = parse_tool_calls('好的。\n<tool_call>\n{"name": "calculator", "arguments": {"expression": "2+3"}}\n</tool_call>')
     assert text == "好的。"

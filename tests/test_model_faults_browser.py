@@ -12,6 +12,11 @@ FIRST = "押金在租期届满后七日内退还。"
 SECOND = "违约金按日万分之五计算，超过部分无效，且出租方须提前通知才可进入房屋。"
 
 
+def shown(page, text: str):
+    """The text as drawn in the conversation: the collapsed copy box under each answer holds it a second time."""
+    return page.get_by_test_id("stChatMessage").get_by_test_id("stMarkdownContainer").get_by_text(text)
+
+
 def chat_calls(stub) -> int:
     return sum(1 for r in stub.requests if r["path"].endswith("/chat/completions"))
 
@@ -29,7 +34,7 @@ def test_chat_in_a_browser_retries_a_500_and_keeps_a_cut_answer_marked(tmp_path,
             box = page.get_by_test_id("stChatInputTextArea")
             box.fill("押金什么时候退？")
             box.press("Enter")
-            page.get_by_text(FIRST).wait_for()
+            shown(page, FIRST).wait_for()
             assert chat_calls(stub) == 2, "the 500 was retried once, then answered"
             assert page.get_by_test_id("stAlertContentError").count() == 0
 
@@ -48,7 +53,7 @@ def test_chat_in_a_browser_retries_a_500_and_keeps_a_cut_answer_marked(tmp_path,
 
             # The conversation, cut answer included, is stored: a reload shows it again, still marked.
             page.reload()
-            page.get_by_text(FIRST).wait_for()
+            shown(page, FIRST).wait_for()
             page.get_by_text("回答未完成（已中断），以上为已收到的部分。").wait_for()
             assert SECOND[:12] in page.get_by_test_id("stChatMessage").nth(3).inner_text()
 
@@ -57,5 +62,5 @@ def test_chat_in_a_browser_retries_a_500_and_keeps_a_cut_answer_marked(tmp_path,
             box = page.get_by_test_id("stChatInputTextArea")
             box.fill("谢谢")
             box.press("Enter")
-            page.get_by_text("好的，已记录。").wait_for()
+            shown(page, "好的，已记录。").wait_for()
             assert page.get_by_test_id("stChatMessage").count() == 6

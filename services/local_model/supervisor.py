@@ -66,9 +66,11 @@ class Supervisor:
     @property
     def base_url(self) -> str:
         """The server's OpenAI-compatible base URL (the port stays the same across restarts)."""
-        if self.status.port is None:
-            self.status.port = _free_port()
-        return f"http://127.0.0.1:{self.status.port}/v1"
+        # Under the lock: two sessions asking at once must not pick two ports, one of which nobody listens on.
+        with self._lock:
+            if self.status.port is None:
+                self.status.port = _free_port()
+            return f"http://127.0.0.1:{self.status.port}/v1"
 
     def ensure_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> str:
         """Start the server if it is not running, wait for its health check; returns the base URL."""
