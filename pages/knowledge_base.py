@@ -70,6 +70,8 @@ def show_outcomes(outcomes) -> None:
             st.success(o["message"])
         elif o["status"] == "duplicate":
             st.warning(o["message"])
+        elif o["status"] == "stopped":
+            st.info(o["message"], icon=":material/stop_circle:")
         else:
             st.error(o["message"])
         for w in o.get("warnings", []):
@@ -123,6 +125,11 @@ def job_status(kb_name: str) -> None:
             left_text = t("kb.job.left", left=duration(left)) if left is not None else t("kb.job.estimating")
             st.progress(job.fraction, text=t("kb.job.running", done=job.pages_done, total=job.total_pages,
                                              elapsed=duration(job.elapsed), left=left_text, file=job.current))
+            if job.stopping:
+                st.caption(t("kb.job.stopping"))
+            elif job.owner == viewer:
+                st.button(t("kb.job.stop"), key=f"kb.job.stop.{job.id}", on_click=job.stop,
+                          icon=":material/stop_circle:")
             continue
         if job.owner != viewer:   # the outcomes belong to the session that uploaded
             continue
@@ -130,11 +137,14 @@ def job_status(kb_name: str) -> None:
             st.error(user_message(job.error, lang))
         outcomes = [{"status": o.status, "message": o.message(lang), "warnings": warning_texts(o.warnings, lang)}
                     for o in job.outcomes]
-        counts = {k: sum(1 for o in job.outcomes if o.status == k) for k in ("added", "duplicate", "error")}
+        counts = {k: sum(1 for o in job.outcomes if o.status == k) for k in ("added", "duplicate", "error", "stopped")}
         st.session_state["kb.outcomes"] = outcomes
-        st.session_state["kb.notice"] = (t("kb.upload.summary", added=counts["added"], dup=counts["duplicate"],
-                                           failed=counts["error"]) + " "
-                                         + t("kb.job.finished", pages=job.total_pages, elapsed=duration(job.elapsed)))
+        if counts["stopped"]:
+            st.session_state["kb.notice"] = t("kb.upload.stopped", added=counts["added"], stopped=counts["stopped"])
+        else:
+            st.session_state["kb.notice"] = (t("kb.upload.summary", added=counts["added"], dup=counts["duplicate"],
+                                               failed=counts["error"]) + " "
+                                             + t("kb.job.finished", pages=job.total_pages, elapsed=duration(job.elapsed)))
         jobs.dismiss(job.id)
         st.rerun(scope="app")
     if running:

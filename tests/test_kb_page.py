@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -132,3 +133,58 @@ def test_retrieval_test_view_lists_passages_with_their_scores(tmp_path):
     assert list(table["Rank"]) == list(range(1, len(table) + 1)) and set(table["File"]) == {"租赁合同.pdf"}
     assert table["Fused score"].is_monotonic_decreasing and table["BM25 rank"].iloc[0] == 1
     assert any("押金" in text for text in table["Opening words"])
+
+
+class GatedKeywords(embeddings.KeywordOnly):
+    """BM25 with an embedding step that holds the file about 维修 until the test opens the gate."""
+
+    dense = True  # so that the indexer embeds, and waits here
+
+    def __init__(self, gate, reached):
+        self.gate, self.reached = gate, reached
+
+    def embed_documents(self, texts):
+        if any("维修" in t for t in texts):
+            self.reached.set()
+            self.gate.wait(60)
+        return super().embed_documents(texts)
+
+
+def test_stop_indexing_keeps_finished_files_and_leaves_the_rest_out(tmp_path):
+    import threading
+    from services.chat.store import new_browser_id, owner_for
+    from services.kb import jobs
+    gate, reached = threading.Event(), threading.Event()
+    store = KBStore(chroma_client())
+    store.create_base("停止测试", embedder=BM25.id, chunk_size=300, overlap=40)
+    first = make_pdf(tmp_path / "第一份.pdf", [LEASE])
+    second = make_pdf(tmp_path / "第二份.pdf", ["第三章 维修\n房屋维修由出租方负责。"])
+    browser = new_browser_id()
+    gated = GatedKeywords(gate, reached)
+    gated.id = BM25.id
+    job = jobs.start("停止测试", [(first, first.name), (second, second.name)], store=store, embedder=gated,
+                     owner=owner_for(None, browser), cleanup=False)
+    deadline = time.monotonic() + 60
+    assert reached.wait(60), "the second file is held in its embedding step"
+    assert [r.file for r in store.files("停止测试")] == [first.name]
+
+    at = page(tmp_path)
+    at.session_state["chat.browser_id"] = browser
+    at.session_state["kb.selected"] = "停止测试"
+    at.session_state["kb.view"] = "files"
+    at.run()
+    stop = [b for b in at.button if b.label == "停止索引"]
+    assert stop, [b.label for b in at.button]
+    stop[0].click().run()
+    assert job.stop_event.is_set()
+    assert any("正在停止" in c.value for c in at.caption)
+    gate.set()
+    while not job.done and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert job.done
+    at.run()
+    assert [r.file for r in store.files("停止测试")] == [first.name]   # nothing half-indexed of the second
+    infos = " ".join(i.value for i in at.info)
+    assert "第二份.pdf：已停止，未加入知识库" in infos
+    assert any("第一份.pdf" in s.value for s in at.success)
+    assert any("已停止：新增 1 个，未处理 1 个" in str(t.value) for t in at.toast)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ class FileOutcome:
     """What happened to one file: added, duplicate or failed, with a message for the user."""
 
     file: str
-    status: str                   # "added" | "duplicate" | "error"
+    status: str                   # "added" | "duplicate" | "error" | "stopped" (not indexed: the user stopped)
     error: AppError | None = None
     record: FileRecord | None = None
     duplicate_of: str = ""
@@ -40,6 +41,8 @@ class FileOutcome:
             return t("kb.file.added", lang, file=self.file, pages=self.record.pages, chunks=self.record.chunks)
         if self.status == "duplicate":
             return t("kb.file.duplicate", lang, file=self.file, other=self.duplicate_of)
+        if self.status == "stopped":
+            return t("kb.file.stopped", lang, file=self.file)
         return t("kb.file.failed", lang, file=self.file, reason=user_message(self.error, lang))
 
 
@@ -110,9 +113,18 @@ def index_file(store: KBStore, collection: str, path: Path, name: str, embedder:
     return record
 
 
+class _Stopped(BaseException):
+    """The user pressed Stop: the file under way is left out whole (it is stored only once complete).
+
+    A BaseException so that a reader's own `except Exception` cannot turn it into a failed file."""
+
+
 def add_files(kb_name: str, files: Sequence[tuple[str | Path, str]], *, store: KBStore | None = None, conn=None,
-              embedder: Embedder | None = None, progress: Progress | None = None) -> list[FileOutcome]:
-    """Add (path, display name) files to a base; one outcome per file, a bad file never stops the others."""
+              embedder: Embedder | None = None, progress: Progress | None = None,
+              stop: threading.Event | None = None) -> list[FileOutcome]:
+    """Add (path, display name) files to a base; one outcome per file, a bad file never stops the others.
+
+    When `stop` is set, the files finished so far stay in the base and the rest are reported as stopped."""
     store = store or KBStore()
     info = store.base(kb_name)
     emb = embedder or embedder_for(info.embedder, conn)
@@ -122,11 +134,16 @@ def add_files(kb_name: str, files: Sequence[tuple[str | Path, str]], *, store: K
     known = {r.sha256: r.file for r in store.files(kb_name)}
     outcomes: list[FileOutcome] = []
     total = max(1, len(files))
+    def step(i: int, name: str, f: float) -> None:
+        if f < 1.0 and stop is not None and stop.is_set():  # at 1.0 the file is already stored
+            raise _Stopped
+        if progress:
+            progress((i + f) / total, name)
+
     for i, (path, name) in enumerate(files):
         name = name or Path(path).name
-        step = lambda f, i=i, name=name: progress and progress((i + f) / total, name)  # noqa: E731
-        step(0.0)
         try:
+            step(i, name, 0.0)
             if not Path(path).exists() or Path(path).stat().st_size == 0:
                 raise InputError("doc.error.empty", file=name)
             sha = file_sha256(path)
@@ -134,9 +151,12 @@ def add_files(kb_name: str, files: Sequence[tuple[str | Path, str]], *, store: K
                 outcomes.append(FileOutcome(file=name, status="duplicate", duplicate_of=known[sha]))
                 continue
             record = index_file(store, info.collection, Path(path), name, emb, chunk_size=info.chunk_size,
-                                overlap=info.overlap, sha256=sha, progress=step)
+                                overlap=info.overlap, sha256=sha, progress=lambda f, i=i, name=name: step(i, name, f))
             known[sha] = name
             outcomes.append(FileOutcome(file=name, status="added", record=record, warnings=record.warnings))
+        except _Stopped:
+            outcomes.extend(FileOutcome(file=n or Path(p).name, status="stopped") for p, n in files[i:])
+            break
         except AppError as exc:
             outcomes.append(FileOutcome(file=name, status="error", error=exc))
         except Exception as exc:  # a parser bug on one odd file must not lose the rest of the upload

@@ -40,6 +40,15 @@ class IndexJob:
     outcomes: list = field(default_factory=list)
     error: AppError | None = None
     cleanup: bool = True
+    stop_event: threading.Event = field(default_factory=threading.Event)
+
+    def stop(self) -> None:
+        """Ask the job to stop: finished files stay, the rest are reported as stopped."""
+        self.stop_event.set()
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_event.is_set() and not self.done
 
     @property
     def total_pages(self) -> int:
@@ -92,7 +101,8 @@ def start(kb_name: str, files: Sequence[tuple[str | Path, str]], *, store, embed
 
     def run() -> None:
         try:
-            job.outcomes = add_files(kb_name, paths, store=store, embedder=embedder, progress=job._progress)
+            job.outcomes = add_files(kb_name, paths, store=store, embedder=embedder, progress=job._progress,
+                                     stop=job.stop_event)
         except AppError as exc:
             job.error = exc
         except Exception as exc:  # noqa: BLE001 - a job must always finish, with a message, never hang
