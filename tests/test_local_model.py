@@ -47,6 +47,32 @@ def test_a_joined_file_with_the_wrong_checksum_is_refused_and_removed(monkeypatc
     assert not (tmp_path / "cache" / "fake.gguf").exists(), "a damaged file must not stay to be loaded later"
 
 
+def test_a_checked_file_is_not_hashed_again_until_it_changes(monkeypatch, tmp_path):
+    import hashlib
+    parts = [tmp_path / "a.bin", tmp_path / "b.bin"]
+    parts[0].write_bytes(b"GGUF" + b"x" * 60)
+    parts[1].write_bytes(b"y" * 64)
+    digest = hashlib.sha256(parts[0].read_bytes() + parts[1].read_bytes()).hexdigest()
+    spec = files.ModelFile("fake3", "fake3.gguf", ("p1", "p2"), 128, digest, "nothing", "none")
+    monkeypatch.setitem(files.MODEL_FILES, "fake3", spec)
+    monkeypatch.setattr(files, "part_paths", lambda s: parts)
+    monkeypatch.setenv("ASSISTANT_MODEL_CACHE", str(tmp_path / "cache"))
+    hashed = []
+    real = files.sha256_of
+    monkeypatch.setattr(files, "sha256_of", lambda p: hashed.append(p) or real(p))
+    path = files.model_path("fake3")
+    assert files.model_path("fake3") == path and len(hashed) == 1  # the second start trusts the first check
+    # The same size, other bytes (a disk fault, a tampered file): the stamp no longer matches, it is hashed,
+    # refused and removed.
+    path.write_bytes(b"GGUF" + b"q" * 124)
+    with pytest.raises(AppError) as info:
+        files.model_path("fake3")
+    assert "checksum" in info.value.message("en") and len(hashed) == 2
+    assert not path.exists()
+    assert files.model_path("fake3").read_bytes()[:5] == b"GGUFx"  # joined again from the parts, and checked
+    assert len(hashed) == 3
+
+
 def test_parts_of_the_wrong_total_size_are_not_joined(monkeypatch, tmp_path):
     part = tmp_path / "a.bin"
     part.write_bytes(b"z" * 10)

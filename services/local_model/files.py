@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import importlib
 import os
 import tempfile
@@ -76,8 +77,26 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _stamp(path: Path) -> dict:
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "inode": st.st_ino}
+
+
+def _verified_path(target: Path) -> Path:
+    return target.with_name(target.name + ".verified")
+
+
+def _still_verified(target: Path, spec: ModelFile) -> bool:
+    """Whether the file is the one whose SHA-256 was checked last time (same size, mtime and inode)."""
+    try:
+        seen = json.loads(_verified_path(target).read_text(encoding="utf-8"))
+        return seen.get("sha256") == spec.sha256 and seen.get("file") == _stamp(target)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def model_path(name: str) -> Path:
-    """The joined GGUF file of a built-in model, joined on first use and checked by SHA-256 every time."""
+    """The joined GGUF file of a built-in model, joined on first use and checked by SHA-256 whenever it changed."""
     spec = MODEL_FILES.get(name)
     if spec is None:
         raise AppError("error.local_model", detail=f"unknown built-in model {name}")
@@ -85,10 +104,19 @@ def model_path(name: str) -> Path:
     with _join_lock:
         if not target.exists() or target.stat().st_size != spec.size:
             _join(spec, target)
+        # Hashing 1.6 GB took 3-8 s at every app start; a file unchanged since its last check (size, mtime and
+        # inode recorded beside it) is the file that was checked. Any write or replacement changes the stamp.
+        if _still_verified(target, spec):
+            return target
         actual = sha256_of(target)
         if actual != spec.sha256:
             target.unlink(missing_ok=True)  # a damaged file is joined again next time, never loaded
+            _verified_path(target).unlink(missing_ok=True)
             raise AppError("error.local_model", detail=f"checksum mismatch for {spec.file_name}: {actual[:12]}…")
+        try:
+            _verified_path(target).write_text(json.dumps({"sha256": actual, "file": _stamp(target)}), encoding="utf-8")
+        except OSError:
+            pass  # a read-only cache is checked in full next time, as before
     return target
 
 

@@ -93,7 +93,7 @@ class Supervisor:
 
     def _launch(self) -> None:
         try:
-            # Joined once, then checked by SHA-256 before every start: a damaged file is never loaded.
+            # Joined once and checked by SHA-256 (again whenever the file changed): a damaged file is never loaded.
             paths = {name: str(files.model_path(name)) for name in self.models}
         except AppError as exc:
             with self._lock:
