@@ -36,7 +36,9 @@ def test_office_sheet_in_the_browser(app, page, tmp_path):  # noqa: F811 - fixtu
     body.get_by_text("朝阳店一季度 161,700 元，海淀店 134,900 元。").wait_for()
     rows = [r for r in grid_rows(body) if r and r[0] in ("门店", "朝阳店", "海淀店")]
     assert rows[-3:] == [["门店", "销售额"], ["朝阳店", "161,700"], ["海淀店", "134,900"]], rows
-    axes = body.locator(".js-plotly-plot .g-ytitle, .js-plotly-plot .g-xtitle").all_text_contents()
+    titles = body.locator(".js-plotly-plot .g-ytitle, .js-plotly-plot .g-xtitle")
+    titles.first.wait_for(state="attached")  # plotly draws the chart after the summary's text is on the page
+    axes = titles.all_text_contents()
     assert "销售额（元）" in axes and "门店" in axes, axes
     assert not {"value", "variable"} & set(axes)
     sent = app.requests()[seen:]
