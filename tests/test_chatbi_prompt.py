@@ -95,3 +95,24 @@ def test_wtq_split_is_fixed_twenty_tuning_and_forty_held_out():
     assert wtq.part_of("nt-0") == "tune" and wtq.part_of("nt-1") == "heldout" and wtq.part_of("nt-57") == "tune"
     if (wtq.DATA / "wtq_questions.tsv").is_file():
         assert [q["id"] for q in wtq.load_questions()] == ids
+
+
+@pytest.mark.parametrize("sql, fixed", [
+    ("SELECT team_name FROM teams ORDER BY avg_attendance DESC LIMIT 1",
+     'SELECT "Team Name" FROM teams ORDER BY "Avg. Attendance" DESC LIMIT 1'),
+    ("SELECT t.TEAM_NAME AS team_name FROM Teams_ AS t ORDER BY team_name",
+     'SELECT t."Team Name" AS team_name FROM "teams" AS t ORDER BY team_name'),
+    ('SELECT "Result", count(*) AS n FROM "teams" GROUP BY 1', 'SELECT "Result", count(*) AS n FROM "teams" GROUP BY 1'),
+    ("SELECT nosuch FROM teams", "SELECT nosuch FROM teams"),        # no match: left for DuckDB's error
+    ("SELEC broken", "SELEC broken"),                                  # unparseable: left for the guard
+])
+def test_names_without_their_quotes_are_mapped_to_the_one_real_name(session, sql, fixed):
+    from services.chatbi.assistant import fix_names
+    assert fix_names(sql, session) == fixed
+
+
+def test_a_query_with_unquoted_names_runs_after_the_names_are_fixed(session, replay_conn):
+    conn = replay_conn(["```sql\nSELECT team_name, avg_attendance FROM teams ORDER BY rowid DESC LIMIT 1\n```"])
+    answer = ask(session, conn, "last team?", lang="en", summarize=False)
+    assert answer.ok and len(answer.attempts) == 1 and answer.result.rows == [("Club 14", 514)]
+    assert '"Team Name"' in answer.attempts[0].sql

@@ -155,6 +155,87 @@ def _sql_from_json(text: str) -> str | None:
     return None
 
 
+_NAME_KEY = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
+
+
+def _name_key(name: str) -> str:
+    return _NAME_KEY.sub("", name.lower())
+
+
+def fix_names(sql: str, source) -> str:
+    """sql with each table or column name that matches no loaded name, but exactly one once case, spaces and
+    punctuation are ignored (away_team for "Away team", t203_515 for "t_203_515"), replaced by the real name.
+
+    Small models often drop the quotes around names with spaces; the rewritten SQL still goes through the guard."""
+    import sqlglot
+    from sqlglot import exp
+    try:
+        infos = source.describe()
+        tree = sqlglot.parse_one(sql, read=source.dialect)
+    except Exception:  # noqa: BLE001  (unparseable SQL is left to the guard, which says why)
+        return sql
+    if tree is None:
+        return sql
+    tables = {i.name.lower(): i.name for i in infos}
+    table_keys: dict[str, set[str]] = {}
+    for i in infos:
+        table_keys.setdefault(_name_key(i.name), set()).add(i.name)
+    columns = {c.name.lower() for i in infos for c in i.columns}
+    column_keys: dict[str, set[str]] = {}
+    for i in infos:
+        for c in i.columns:
+            column_keys.setdefault(_name_key(c.name), set()).add(c.name)
+    ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
+    aliases = {a.alias.lower() for a in tree.find_all(exp.Alias) if a.alias}
+    table_alias = {}
+    for t in tree.find_all(exp.Table):
+        if t.alias:
+            aliases.add(t.alias.lower())
+            table_alias[t.name.lower()] = t.alias
+    for sub in tree.find_all(exp.Subquery):
+        if sub.alias:
+            aliases.add(sub.alias.lower())
+    changed = False
+
+    def unique(keys: dict[str, set[str]], name: str) -> str | None:
+        found = keys.get(_name_key(name)) or set()
+        return next(iter(found)) if len(found) == 1 and _name_key(name) else None
+
+    for t in list(tree.find_all(exp.Table)):
+        if not isinstance(t.this, exp.Identifier) or t.args.get("db") is not None:
+            continue
+        name = t.name.lower()
+        if name in tables or name in ctes:
+            continue
+        real = unique(table_keys, t.name)
+        if real:
+            if t.alias:
+                table_alias[real.lower()] = t.alias
+            t.set("this", exp.to_identifier(real, quoted=True))
+            changed = True
+    for col in list(tree.find_all(exp.Column)):
+        ident = col.this
+        if isinstance(ident, exp.Identifier):
+            name = ident.name.lower()
+            # An output alias is only referred to from ORDER BY / GROUP BY / HAVING; elsewhere it is a column.
+            may_be_alias = (name in aliases and not isinstance(col.args.get("table"), exp.Identifier)
+                            and col.find_ancestor(exp.Order, exp.Group, exp.Having) is not None)
+            if name not in columns and not may_be_alias:
+                real = unique(column_keys, ident.name)
+                if real:
+                    col.set("this", exp.to_identifier(real, quoted=True))
+                    changed = True
+        qualifier = col.args.get("table")
+        if isinstance(qualifier, exp.Identifier):
+            name = qualifier.name.lower()
+            if name not in tables and name not in aliases and name not in ctes:
+                real = unique(table_keys, qualifier.name)
+                if real:
+                    col.set("table", exp.to_identifier(table_alias.get(real.lower(), real), quoted=True))
+                    changed = True
+    return tree.sql(dialect=source.dialect) if changed else sql
+
+
 # ------------------------------------------------------------------ prompts
 
 def schema_context(source) -> str:
@@ -395,7 +476,8 @@ def ask(source, conn, question: str, *, history: list[Turn] | None = None, lang:
         except AppError as exc:
             answer.error = exc
             break
-        attempt = Attempt(reply=reply, sql=extract_sql(reply))
+        found = extract_sql(reply)
+        attempt = Attempt(reply=reply, sql=fix_names(found, shown) if found else None)
         answer.attempts.append(attempt)
         if attempt.sql is None:
             attempt.error = InputError("bi.error.no_sql")
