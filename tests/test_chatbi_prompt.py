@@ -116,3 +116,15 @@ def test_a_query_with_unquoted_names_runs_after_the_names_are_fixed(session, rep
     answer = ask(session, conn, "last team?", lang="en", summarize=False)
     assert answer.ok and len(answer.attempts) == 1 and answer.result.rows == [("Club 14", 514)]
     assert '"Team Name"' in answer.attempts[0].sql
+
+
+def test_repair_message_adds_a_hint_for_text_used_as_a_number(session, tmp_path):
+    path = tmp_path / "ranks.csv"
+    path.write_text("Rank,Nation\n1st,Sweden\n2nd,Turkey\n", encoding="utf-8")
+    session.add_file(path)
+    try:
+        session.run('SELECT "Rank" + 1 FROM "ranks"')
+    except SqlExecutionError as exc:
+        error = exc
+    assert "TRY_CAST" in repair_message(error, session)
+    assert "ILIKE" in sql_system_prompt(session, "en")

@@ -333,7 +333,8 @@ def sql_system_prompt(source, lang: str) -> str:
         "- Use only the tables and columns listed below, spelled exactly as listed. Always put double quotes "
         "around table and column names (names may be Chinese or contain spaces, dots or brackets), e.g. "
         'SELECT "Avg. Attendance" FROM "t" WHERE "Team Name" = \'Lions\'. Text values go in single quotes and '
-        "must be written exactly as they appear in the listed values or sample rows.\n"
+        "must be written exactly as they appear in the listed values or sample rows; for a name taken from the "
+        "question that is not listed, match it with ILIKE '%name%' (case and extra words differ).\n"
         "- Select the value that answers the question as the first column (for \"which/who/what\" the name, "
         "for \"how many\" the count or number), and only the rows that answer it (use ORDER BY … LIMIT 1 for "
         "the highest, lowest, first or last one).\n"
@@ -363,6 +364,20 @@ def history_messages(history: list[Turn]) -> list[dict]:
     return out
 
 
+def _error_hint(error: AppError) -> str:
+    """A short hint for the database errors small models make most, read from the error text."""
+    text = error.message("en")
+    if "No function matches" in text and "VARCHAR" in text:
+        return "\nHint: that column holds text; convert it first, e.g. TRY_CAST(\"col\" AS DOUBLE)."
+    if "No function matches" in text:
+        return "\nHint: check each column's type in the list; use functions that fit it (no date functions on numbers)."
+    if "not found in FROM clause" in text or "Referenced column" in text:
+        return "\nHint: use one of the column names listed below, in double quotes."
+    if "must appear in the GROUP BY clause" in text:
+        return "\nHint: every selected column must be aggregated or listed in GROUP BY."
+    return ""
+
+
 def repair_message(error: AppError, source=None) -> str:
     """The error sent back to the model so it can correct its query, with the exact names it may use."""
     names = ""
@@ -373,7 +388,7 @@ def repair_message(error: AppError, source=None) -> str:
                 for i in source.describe()[:MAX_TABLES_IN_PROMPT])
         except AppError:
             names = ""
-    return (f"That query failed: {error.message('en')}{names}\n"
+    return (f"That query failed: {error.message('en')}{_error_hint(error)}{names}\n"
             "Write a corrected query: one read-only SELECT over the listed tables, in a ```sql fenced block.")
 
 
