@@ -6,6 +6,10 @@ executed answers are compared with WTQ's targetValue. With --provider/--model a 
 
     python eval/chatbi_wtq.py                         # replay the hand-written SQL
     python eval/chatbi_wtq.py --provider local        # the built-in offline model
+    python eval/chatbi_wtq.py --provider local --part tune   # only the 20 tuning questions
+
+The 60 questions are split, before any tuning, into a "tune" part (ids nt-N with N divisible by 3: 20 questions)
+and a "heldout" part (the other 40), see part_of().
     python eval/chatbi_wtq.py --provider dashscope --model qwen-plus --out eval/out/wtq_qwen.jsonl
 """
 from __future__ import annotations
@@ -14,6 +18,7 @@ import argparse
 import csv
 import json
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -25,6 +30,12 @@ sys.path.insert(0, str(ROOT))
 DATA = next((p for p in (ROOT / ".." / "shared" / "data" / "tables", ROOT / ".." / ".." / "shared" / "data" / "tables")
              if p.is_dir()), ROOT / ".." / "shared" / "data" / "tables")
 SQL_FILE = ROOT / "eval" / "chatbi_wtq_sql.jsonl"
+
+
+def part_of(qid: str) -> str:
+    """The fixed part of a question: "tune" for nt-N with N divisible by 3, else "heldout"."""
+    number = int(re.sub(r"\D", "", qid) or 0)
+    return "tune" if number % 3 == 0 else "heldout"
 
 
 def load_questions(data: Path = DATA) -> list[dict]:
@@ -77,14 +88,15 @@ def run(questions: list[dict], conn_for, *, data: Path = DATA, lang: str = "en",
             ok = answer.ok and answers_match(answer.result.columns, answer.result.rows, q["targetValue"])
             got = [r[0] for r in answer.result.rows[:5]] if answer.ok else None
             error = answer.error.message("en") if answer.error else None
-            sql = answer.sql
+            sql, attempts = answer.sql, len(answer.attempts)
         except Exception as exc:  # one bad question must not stop the evaluation
-            ok, got, error, sql = False, None, f"{type(exc).__name__}: {exc}", None
+            ok, got, error, sql, attempts = False, None, f"{type(exc).__name__}: {exc}", None, 0
         finally:
             session.close()
-        results.append({"id": q["id"], "question": q["utterance"], "target": q["targetValue"], "ok": ok,
+        results.append({"id": q["id"], "part": part_of(q["id"]), "question": q["utterance"],
+                        "target": q["targetValue"], "ok": ok,
                         "got": [str(g) for g in got] if got is not None else None, "error": error, "sql": sql,
-                        "seconds": round(time.perf_counter() - start, 3)})
+                        "attempts": attempts, "seconds": round(time.perf_counter() - start, 3)})
         progress(f"{'OK  ' if ok else 'MISS'} {q['id']:6} target={q['targetValue']!r} got={got!r} {error or ''}")
     return results
 
@@ -101,17 +113,36 @@ def replay_connections(questions: list[dict], sql: dict[str, dict], folder: Path
     return conn_for
 
 
+def summary_lines(results: list[dict], label: str) -> list[str]:
+    """Accuracy per part, median seconds per question and mean attempts, as printed lines."""
+    lines = []
+    for part in ("all", "tune", "heldout"):
+        rows = [r for r in results if part == "all" or r["part"] == part]
+        if not rows:
+            continue
+        right = sum(r["ok"] for r in rows)
+        secs = sorted(r["seconds"] for r in rows)
+        median = statistics.median(secs)
+        attempts = sum(r["attempts"] for r in rows) / len(rows)
+        lines.append(f"{label} [{part}]: {right}/{len(rows)} answers match targetValue "
+                     f"({100 * right / len(rows):.1f}%), median {median:.1f} s per question, "
+                     f"mean attempts {attempts:.2f}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--provider", help="use a real model from this provider instead of the replayed SQL")
     parser.add_argument("--model", help="model name (default: the provider's first model)")
+    parser.add_argument("--part", choices=("tune", "heldout", "all"), default="all",
+                        help="only the tuning or the held-out questions (see part_of)")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--out", help="write per-question results as JSONL here")
     args = parser.parse_args(argv)
     if not (DATA / "wtq_questions.tsv").is_file():
         print(f"WTQ data not found at {DATA.resolve()}", file=sys.stderr)
         return 2
-    questions = load_questions()
+    questions = [q for q in load_questions() if args.part == "all" or part_of(q["id"]) == args.part]
     with tempfile.TemporaryDirectory() as tmp:
         if args.provider:
             from services.providers import get_provider
@@ -124,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
             conn_for = replay_connections(questions, load_sql(), Path(tmp))
             label = "replay of eval/chatbi_wtq_sql.jsonl"
         results = run(questions, conn_for, limit=args.limit)
-    correct = sum(r["ok"] for r in results)
-    print(f"\n{label}: {correct}/{len(results)} answers match targetValue ({100 * correct / len(results):.1f}%)")
+    print()
+    print("\n".join(summary_lines(results, label)))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as fh:

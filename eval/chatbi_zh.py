@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -94,10 +95,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--provider", help="use a real model from this provider instead of the reference SQL")
     parser.add_argument("--model", help="model name (default: the provider's first model)")
-    parser.add_argument("--split", choices=("tune", "heldout"), help="only one half of the questions")
+    parser.add_argument("--part", "--split", dest="part", choices=("tune", "heldout", "all"), default="all",
+                        help="only one half of the questions (the split field of the JSONL)")
     parser.add_argument("--out", help="write per-question results as JSONL here")
     args = parser.parse_args(argv)
-    questions = [q for q in load_questions() if not args.split or q["split"] == args.split]
+    questions = [q for q in load_questions() if args.part == "all" or q["split"] == args.part]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.provider:
@@ -115,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     for part, (right, asked) in accuracy(results).items():
         if asked:
             print(f"{label} [{part}]: {right}/{asked} execution accuracy {100 * right / asked:.1f}%")
-    seconds = sorted(r["seconds"] for r in results)
-    if seconds:
-        print(f"median seconds per question: {seconds[len(seconds) // 2]:.2f}")
+    if results:
+        print(f"median seconds per question: {statistics.median(r['seconds'] for r in results):.2f}, "
+              f"mean attempts {sum(r['attempts'] for r in results) / len(results):.2f}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         with open(args.out, "w", encoding="utf-8") as fh:
