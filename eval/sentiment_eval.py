@@ -53,6 +53,8 @@ def measure(conn, file: str, part: str, limit: int | None = None, data: Path = D
         now = time.perf_counter()
         if p.done:
             times.append(now - last[0])
+            if p.done % 10 == 0:
+                print(f"  {file}: {p.done}/{p.total} rows", file=sys.stderr, flush=True)
         last[0] = now
 
     started = time.perf_counter()

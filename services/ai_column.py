@@ -41,6 +41,8 @@ i18n.register({
     "column.failed": {"zh": "（失败：{detail}）", "en": "(failed: {detail})"},
     "column.estimate": {"zh": "预计 {rows} 行，约 {tokens_in} 个输入 token、{tokens_out} 个输出 token，约 {cost} {currency}。",
                         "en": "About {rows} rows, ~{tokens_in} input and ~{tokens_out} output tokens, ~{cost} {currency}."},
+    "column.confirm_cli": {"zh": "这是付费模型上的大批量任务；确认费用后加 --yes 再运行。",
+                           "en": "This is a large run on a paid model; add --yes to run it once the cost is acceptable."},
 })
 
 # Rows from which a run on a priced provider asks to be confirmed after its cost estimate is shown.
