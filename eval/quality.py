@@ -80,6 +80,28 @@ def _agent_rows(data: dict, task: Task) -> list[dict]:
     return rows
 
 
+def agent_traces(data: dict) -> list[str]:
+    """The first run of each agent question as Markdown: each tool call with its arguments, its result, the answer."""
+    lines = ["", f"## Agent traces (first run of each question, {data['model']})", ""]
+    seen = set()
+    for run in data["runs"]:
+        if run["question"] in seen:
+            continue
+        seen.add(run["question"])
+        lines.append(f"**{run['text']}** — {'right' if run['right'] else 'wrong'} ({run['why']}), {run['seconds']} s")
+        lines.append("")
+        for e in run["trace"]:
+            text = " ".join(str(e.get("text", "")).split())
+            if e["kind"] == "tool_call":
+                lines.append(f"- call `{e.get('tool')}` `{json.dumps(e.get('args', {}), ensure_ascii=False)[:300]}`")
+            elif e["kind"] == "observation":
+                lines.append(f"- result{' (error)' if e.get('error') else ''}: `{text[:300]}`")
+            elif e["kind"] in ("answer", "notice", "thought"):
+                lines.append(f"- {e['kind']}: {text[:400]}")
+        lines.append("")
+    return lines
+
+
 def _contract_rows(data: dict, task: Task) -> list[dict]:
     return [{"task": f"contracts ({data['model']})", "data": "contracts/zh/lease_sample_01 (tenant's side)",
              "metric": "favoured party agreement; high-risk clauses kept high",
@@ -174,6 +196,9 @@ def write_report(path: Path = DOC) -> str:
         cells = [r["task"], r["data"], r["metric"], r["value"], "" if r["s_item"] is None else str(r["s_item"]),
                  r["tuned"], f"`{r['command']}`" if r["command"] else ""]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    agent = OUT / "agent.json"
+    if agent.exists():
+        lines += agent_traces(json.loads(agent.read_text(encoding="utf-8")))
     if missing:
         lines += ["", "Not run yet (no result file): " + ", ".join(f"`{t.name}` (`{t.command}`)" for t in missing)]
     text = "\n".join(lines) + "\n"
