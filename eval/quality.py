@@ -65,7 +65,8 @@ def _sentiment_rows(data: list[dict], task: Task) -> list[dict]:
     total, right = sum(r["rows"] for r in data), sum(r["right"] for r in data)
     rows.append({"task": f"AI column sentiment ({model})", "data": f"both files, {part} part",
                  "metric": "label accuracy", "value": f"**{right / total:.1%}** ({right}/{total})",
-                 "s_item": round(sum(r["seconds"] for r in data) / total, 2), "tuned": tuned, "command": task.command})
+                 "s_item": f"{sum(r['seconds'] for r in data) / total:.2f} (mean, wall)", "tuned": tuned,
+                 "command": task.command})
     return rows
 
 
