@@ -159,17 +159,26 @@ def main(argv: list[str] | None = None) -> int:
                 records.append({"question": key, "text": QUESTIONS[key], "run": run + 1, "right": ok, "why": why,
                                 "seconds": round(seconds, 1), "trace": [e.to_dict() for e in events]})
                 print(f"{key} run {run + 1}: {'right' if ok else 'wrong'} ({why}) {seconds:.0f} s", flush=True)
+                save(args, keys, records)  # after every run, so a stopped evaluation keeps what it measured
+    save(args, keys, records, show=True)
+    return 0
+
+
+def save(args, keys: list[str], records: list[dict], show: bool = False) -> None:
+    """Summarize the runs so far per question and write them (with traces) to --out."""
     summary = {}
     for key in keys:
         mine = [r for r in records if r["question"] == key]
+        if not mine:
+            continue
         secs = sorted(r["seconds"] for r in mine)
         summary[key] = {"right": sum(r["right"] for r in mine), "runs": len(mine), "median_s": secs[len(secs) // 2]}
-        print(f"{key}: {summary[key]['right']}/{summary[key]['runs']} right, median {summary[key]['median_s']} s")
+        if show:
+            print(f"{key}: {summary[key]['right']}/{summary[key]['runs']} right, median {summary[key]['median_s']} s")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"model": args.model, "summary": summary, "runs": records},
                                              ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    return 0
 
 
 if __name__ == "__main__":
