@@ -150,8 +150,8 @@ def main(argv: list[str] | None = None) -> int:
         ctx = session(Path(tmp))
         tools = builtin_tools(ctx)
         records = []
-        for key in keys:
-            for run in range(args.runs):
+        for run in range(args.runs):  # round by round, so a stopped evaluation has every question
+            for key in keys:
                 started = time.perf_counter()
                 events = list(run_agent(conn, QUESTIONS[key], tools, lang="zh", time_limit_s=600))
                 seconds = time.perf_counter() - started
