@@ -89,8 +89,10 @@ def judge(key: str, events: list, ctx) -> tuple[bool, str]:
         end = now.date().replace(month=end_month, day=calendar.monthrange(now.year, end_month)[1])
         days = (end - now.date()).days
         nums = {int(v) for v in amounts(text) if float(v).is_integer()}
-        ok = days in nums and now.day in nums
-        return ok, f"expected day {now.day} and {days} days; numbers={sorted(nums)[:10]}"
+        written = {now.date().isoformat(), f"{now.month}月{now.day}日", f"{now.month}月{now.day}号",
+                   f"{now.year}年{now.month}月{now.day}"}
+        ok = days in nums and any(w in text.replace(" ", "") for w in written)
+        return ok, f"expected {now.date()} and {days} days; numbers={sorted(nums)[:10]}"
     if key == "kb":
         pages = cited_pages(text)
         ok = "kb_search" in tools and near(text, KB_QUESTION[1]) and bool(pages & set(KB_QUESTION[2]))
@@ -138,7 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", help="comma-separated question keys: " + ",".join(QUESTIONS))
     ap.add_argument("--out", help="save every run's trace and verdict as JSON")
+    ap.add_argument("--rejudge", action="store_true", help="judge the traces saved in --out again, asking nothing")
     args = ap.parse_args(argv)
+    if args.rejudge:
+        return rejudge(args)
     if not REPORT.exists():
         print(f"no data at {REPORT}", file=sys.stderr)
         return 2
@@ -161,6 +166,26 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{key} run {run + 1}: {'right' if ok else 'wrong'} ({why}) {seconds:.0f} s", flush=True)
                 save(args, keys, records)  # after every run, so a stopped evaluation keeps what it measured
     save(args, keys, records, show=True)
+    return 0
+
+
+def rejudge(args) -> int:
+    """Apply the rules again to the saved traces (the clock is each run's own, read from its date_info result)."""
+    from datetime import datetime as dt
+
+    from services.agent import AgentContext, AgentEvent
+    data = json.loads(Path(args.out).read_text(encoding="utf-8"))
+    keys = []
+    for r in data["runs"]:
+        events = [AgentEvent(**{k: v for k, v in e.items() if k in AgentEvent.__dataclass_fields__})
+                  for e in r["trace"]]
+        stamps = [e.data["now"] for e in events if e.tool == "date_info" and isinstance(e.data, dict) and "now" in e.data]
+        ctx = AgentContext(now=(lambda t=dt.fromisoformat(stamps[0]): t)) if stamps else AgentContext()
+        r["right"], r["why"] = judge(r["question"], events, ctx)
+        if r["question"] not in keys:
+            keys.append(r["question"])
+    args.model = data["model"]
+    save(args, keys, data["runs"], show=True)
     return 0
 
 

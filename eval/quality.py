@@ -77,7 +77,8 @@ def _agent_rows(data: dict, task: Task) -> list[dict]:
         rows.append({"task": f"agent mode ({SHORT.get(data['model'], data['model'])})", "data": QUESTIONS[key],
                      "metric": "right over runs (rule in eval/agent_eval.py)", "value": f"{s['right']}/{s['runs']}",
                      "s_item": s["median_s"], "tuned": "held out (nothing tuned on these questions)",
-                     "command": task.command})
+                     # the runs actually made, whatever --agent-runs is now
+                     "command": task.command.replace(f"--runs {AGENT_RUNS}", f"--runs {s['runs']}")})
     return rows
 
 

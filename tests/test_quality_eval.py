@@ -31,6 +31,8 @@ def test_the_date_question_needs_the_day_and_the_days_left_in_the_quarter():
     ctx = AgentContext(now=lambda: datetime(2026, 11, 22, 1, 30, tzinfo=timezone.utc))  # 22 Nov in Shanghai
     assert agent_eval.judge("date", events("今天是 2026 年 11 月 22 日，距离本季度末还有 39 天。", "date_info"), ctx)[0]
     assert not agent_eval.judge("date", events("今天是 11 月 22 日，还有 40 天。", "date_info"), ctx)[0]
+    # The 1.5B's own mistake: a date three months on, with the right count of days.
+    assert not agent_eval.judge("date", events("今天的日期是 2027-02-22。距离本季度末还有 39 天。", "date_info"), ctx)[0]
 
 
 def test_the_kb_question_needs_the_figure_and_an_evidence_page():
