@@ -10,7 +10,7 @@ from services.chatbi.display import cell_text, display_frame
 from services.chatbi.external import masked_url
 from services.chatbi.profile import format_range, format_top
 from services.errors import AppError, InputError
-from ui import session
+from ui import ai_column_panel, session
 from ui.chatbi_job import QuestionJob
 from ui.session import t
 
@@ -250,6 +250,12 @@ elif question:
                                                                          stop=j.stop))
         st.session_state["bi.job"] = job
         follow(job)
+
+if source is ws.files:
+    # Open while a run is going or its result is fresh, so its progress and chart are not folded away.
+    busy = any(k in st.session_state for k in ("bi.col.job", "bi.col.last", "bi.col.stopped", "bi.col.error"))
+    with st.expander(t("col.section"), expanded=busy, icon=":material/auto_awesome:"):
+        ai_column_panel.panel(ws, lang)
 
 if ws.conversation and st.button(t("bi.clear"), key="bi.clear_button", icon=":material/delete:"):
     ws.clear()

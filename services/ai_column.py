@@ -39,7 +39,18 @@ i18n.register({
     },
     "column.choices": {"zh": "只能从以下选项中选一个：{choices}", "en": "Answer with exactly one of: {choices}"},
     "column.failed": {"zh": "（失败：{detail}）", "en": "(failed: {detail})"},
+    "column.estimate": {"zh": "预计 {rows} 行，约 {tokens_in} 个输入 token、{tokens_out} 个输出 token，约 {cost} {currency}。",
+                        "en": "About {rows} rows, ~{tokens_in} input and ~{tokens_out} output tokens, ~{cost} {currency}."},
+    "column.confirm_cli": {"zh": "这是付费模型上的大批量任务；确认费用后加 --yes 再运行。",
+                           "en": "This is a large run on a paid model; add --yes to run it once the cost is acceptable."},
 })
+
+# Rows from which a run on a priced provider asks to be confirmed after its cost estimate is shown.
+LARGE_RUN_ROWS = 100
+# Tokens the model writes per row: {"label": "…"} with choices, a short sentence without (an upper-side guess).
+_OUT_TOKENS_CHOICES, _OUT_TOKENS_FREE = 10, 80
+# The chat template and role markers around each request.
+_TEMPLATE_TOKENS = 20
 
 
 @dataclass
@@ -82,6 +93,70 @@ def run_key(column: str, prompt: str, choices: list[str] | None, conn: Connectio
     return digest.hexdigest()[:20]
 
 
+@dataclass
+class RunEstimate:
+    """What a run will send and write, in tokens, and its price where the model's price is known."""
+
+    rows: int
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+    currency: str | None
+
+    @property
+    def priced(self) -> bool:
+        """Whether the run costs money (the model has a list price)."""
+        return self.cost is not None
+
+    def text(self, lang: str) -> str:
+        """The estimate as one sentence in the user's language."""
+        cost = "?" if self.cost is None else f"{self.cost:.4f}"
+        return i18n.t("column.estimate", lang, rows=self.rows, tokens_in=self.input_tokens,
+                      tokens_out=self.output_tokens, cost=cost, currency=self.currency or "")
+
+
+def approx_tokens(text: str) -> int:
+    """A tokenizer-free token count: about 1.4 CJK characters or 4 other characters per token."""
+    cjk = sum(1 for ch in text if ch >= "\u2e80")
+    return int(cjk / 1.4 + (len(text) - cjk) / 4) + 1
+
+
+def estimate(conn: Connection, values: list[str], prompt: str, choices: list[str] | None, lang: str = "zh",
+             done: int = 0) -> RunEstimate:
+    """Tokens and cost of the rows still to do, before the run starts (shown for priced providers)."""
+    from services import pricing, providers
+    system = i18n.t("column.system", lang, prompt=prompt)
+    if choices:
+        system += "\n" + i18n.t("column.choices", lang, choices="、".join(choices))
+    per_row = approx_tokens(system) + _TEMPLATE_TOKENS
+    todo = values[done:] if done else values
+    tokens_in = sum(per_row + approx_tokens((v or "")[:MAX_CELL_CHARS]) for v in todo)
+    tokens_out = len(todo) * (_OUT_TOKENS_CHOICES if choices else _OUT_TOKENS_FREE)
+    try:
+        cost, currency = pricing.estimate_cost(providers.model_info(conn), tokens_in, tokens_out)
+    except Exception:  # noqa: BLE001 - an unknown model has no price; the estimate still gives tokens
+        cost, currency = None, None
+    return RunEstimate(len(todo), tokens_in, tokens_out, cost, currency)
+
+
+def checkpoint_rows(path: Path | None, column: str, prompt: str, choices: list[str] | None, conn: Connection,
+                    values: list[str]) -> int:
+    """How many rows a checkpoint already holds for exactly this run (what a resume would keep)."""
+    if path is None or not path.exists():
+        return 0
+    lines = path.read_text(encoding="utf-8").splitlines()
+    try:
+        if not lines or json.loads(lines[0]).get("key") != run_key(column, prompt, _clean(choices), conn, values):
+            return 0
+    except json.JSONDecodeError:
+        return 0
+    return sum(1 for line in lines[1:] if line.strip().endswith("}"))
+
+
+def _clean(choices: list[str] | None) -> list[str] | None:
+    return None if choices is None else [c.strip() for c in choices if c.strip()]
+
+
 def _label_schema(choices: list[str]):
     labels = Enum("Label", {f"c{i}": c for i, c in enumerate(choices)})
     return create_model("Answer", label=(labels, ...))
@@ -108,7 +183,7 @@ def run_column(df: pd.DataFrame, column: str, prompt: str, conn: Connection, *, 
     if not (prompt or "").strip():
         raise InputError("column.error.empty_prompt")
     if choices is not None:
-        choices = [c.strip() for c in choices if c.strip()]
+        choices = _clean(choices)
         if len(choices) < 2 or len(set(choices)) != len(choices):
             raise InputError("column.error.choices")
     values = ["" if v is None else str(v) for v in df[column].tolist()]

@@ -115,3 +115,16 @@ def test_empty_and_binary_files_get_a_message_not_a_parser_error(tmp_path):
         with pytest.raises(InputError) as info:
             ai_column.read_table(path)
         assert path.name in info.value.message("zh") and "CSV" in info.value.message("zh")
+
+
+def test_cli_shows_the_cost_and_waits_for_yes_before_a_large_paid_run(tmp_path):
+    import os
+    src = tmp_path / "many.csv"
+    pd.DataFrame({"评论": [f"第{i}条：房间不错，服务很好。" for i in range(150)]}).to_csv(src, index=False)
+    env = {**os.environ, "DASHSCOPE_API_KEY": "sk-test-not-used"}
+    done = subprocess.run([sys.executable, "-m", "services", "column", str(src), "--column", "评论", "--prompt", PROMPT,
+                           "--choices", "正向,负向", "--provider", "dashscope", "--model", "qwen-plus"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2, done.stderr
+    assert "150 行" in done.stderr and "CNY" in done.stderr and "--yes" in done.stderr
+    assert done.stdout == ""  # nothing was run, so no table

@@ -163,6 +163,24 @@ class DuckSession:
             info.rows = len(data)
             return info
 
+    def frame(self, table: str):
+        """Every row of a loaded table as a pandas DataFrame (our own fixed SQL)."""
+        with self._lock:
+            return self._con.execute(f"SELECT * FROM {quote(table)}").df()
+
+    def replace_table(self, table: str, data) -> TableInfo:
+        """Put new data (e.g. the table with an AI column added) in place of a loaded table, same name."""
+        with self._lock:
+            info = self.tables[table]
+            self._con.execute(f"DROP TABLE {quote(table)}").fetchall()
+            self._store(table, data)
+            # Subtotal rows kept aside no longer match the new columns; the table is now what it holds.
+            self._frames.pop(table, None)
+            info.total_labels, info.checks = [], []
+            info.columns = self._columns(table)
+            info.rows = len(data)
+            return info
+
     def _store(self, table: str, data) -> None:
         view = f"_bi_load_{uuid.uuid4().hex}"
         self._con.register(view, data)

@@ -54,6 +54,11 @@ class Workspace:
         info = self.files.keep_totals(table, keep)
         self.profiles[info.name] = profile_table(self.files, info.name)
 
+    def replace_table(self, table: str, data) -> None:
+        """Swap a loaded table for new data (an AI column added), so questions see it at once."""
+        info = self.files.replace_table(table, data)
+        self.profiles[info.name] = profile_table(self.files, info.name)
+
     def remove_table(self, table: str) -> None:
         """Forget one loaded table (the conversation stays)."""
         self.files.remove_table(table)

@@ -17,11 +17,13 @@ def register(subparsers, common) -> None:
     p.add_argument("--name", help="name of the new column (default AI)")
     p.add_argument("--out", help="write the table here (.csv or .xlsx); the new column is the last one")
     p.add_argument("--workers", type=int, help="requests at once (default 1 for the built-in model, 4 for services)")
+    p.add_argument("--yes", action="store_true", help="run a large job on a paid model without asking (the estimate "
+                                                      "of tokens and cost is printed first)")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from services import ai_column
+    from services import ai_column, i18n
     from services.cli import cli_lang, connection_from_args
     lang = cli_lang(args)
     df = ai_column.read_table(args.file)
@@ -29,12 +31,23 @@ def run(args) -> int:
     checkpoint = (out_path or Path(args.file)).with_suffix(".ai-column.jsonl")
     choices = args.choices.replace("，", ",").split(",") if args.choices else None
 
+    conn = connection_from_args(args)
+    if args.column in df.columns:
+        values = ["" if v is None else str(v) for v in df[args.column].tolist()]
+        done = ai_column.checkpoint_rows(checkpoint, args.column, args.prompt, choices, conn, values)
+        estimate = ai_column.estimate(conn, values, args.prompt, choices, lang, done=done)
+        if estimate.priced:
+            print(estimate.text(lang), file=sys.stderr)
+            if estimate.rows >= ai_column.LARGE_RUN_ROWS and not args.yes:
+                print(i18n.t("column.confirm_cli", lang), file=sys.stderr)
+                return 2
+
     def show(p: ai_column.ColumnProgress) -> None:
         left = f", about {p.left_s:.0f} s left" if p.left_s is not None else ""
         failed = f", {p.failed} failed" if p.failed else ""
         print(f"\r{p.done}/{p.total} rows{left}{failed}   ", end="", file=sys.stderr, flush=True)
 
-    result = ai_column.run_column(df, args.column, args.prompt, connection_from_args(args), choices=choices,
+    result = ai_column.run_column(df, args.column, args.prompt, conn, choices=choices,
                                   new_column=args.name, checkpoint=checkpoint, lang=lang, workers=args.workers,
                                   progress=show)
     print(file=sys.stderr)
