@@ -174,3 +174,13 @@ def test_minutes_already_in_the_language_cost_no_second_request(replay_conn):
     english = parse_transcript_text("Alice: we test the login module.\nBob: I will do it by Friday.\n", "en.txt")
     minutes = make_minutes(conn, english, ui_lang="en")
     assert len(script_for(conn.replay_path).requests) == 1 and minutes.language == "en"
+
+
+def test_chinese_parts_are_planned_with_the_measured_tokenizer_only():
+    from services.minutes.generate import token_ratio
+    chinese = "[L1] 发言人1: 我们今天讨论一下密评工作的进展和下一步的计划。" * 20
+    english = "[L1] Speaker 1: we discussed the remote control design and its price." * 20
+    assert token_ratio(LOCAL, chinese) < 1.0 < token_ratio(LOCAL, english) <= TOKEN_MARGIN
+    assert part_budget(LOCAL, "zh", sample=chinese) > part_budget(LOCAL, "zh") > 0
+    other = Connection(provider="openai-compatible", model="some-model")  # tokenizer not measured: the margin
+    assert token_ratio(other, chinese) == TOKEN_MARGIN

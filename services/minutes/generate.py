@@ -25,6 +25,9 @@ MIN_PART_TOKENS = 400
 # estimate_tokens undercounts some text for real tokenizers (Qwen splits numbers into digits, "[L123]" is 6
 # tokens); requests are sized as if the real count were this much larger (ratio measured in docs/minutes.md).
 TOKEN_MARGIN = 1.25
+# Real tokens per estimated token, by script, for tokenizers measured on the tuning meetings (docs/minutes.md):
+# Qwen2.5 writes about 0.6 tokens per Chinese character where estimate_tokens counts one.
+KNOWN_TOKENIZERS = {"local": {"cjk": 0.85, "other": TOKEN_MARGIN}}
 
 
 @dataclass(frozen=True)
@@ -66,17 +69,32 @@ def request_overhead(lang: str = "en", template: str = "general") -> int:
     return _tokens(system_prompt(template, lang)) + _tokens(instruction) + _tokens(wrapper) + PROMPT_OVERHEAD
 
 
-def part_budget(conn, lang: str = "en", template: str = "general") -> int:
+def token_ratio(conn, sample: str = "") -> float:
+    """Real tokens per estimate_tokens token to plan with: TOKEN_MARGIN, or by script for a measured tokenizer."""
+    known = KNOWN_TOKENIZERS.get(conn.provider)
+    if not known or not sample:
+        return TOKEN_MARGIN
+    cjk = len(re.findall(r"[\u3000-\u9fff\uff00-\uffef]", sample))
+    other = max(0, len(sample) - cjk) / 4
+    return (known["cjk"] * cjk + known["other"] * other) / max(1.0, cjk + other)
+
+
+def part_budget(conn, lang: str = "en", template: str = "general", sample: str = "") -> int:
     """Tokens (as estimate_tokens counts them) of transcript that fit in one request to the connection's model.
 
-    The whole request (rules, schema, transcript part), scaled by TOKEN_MARGIN, plus the answer reserve must fit
-    in the model's context window.
+    The rules and schema (scaled by TOKEN_MARGIN), the transcript part (scaled by token_ratio of a sample of the
+    transcript) and the answer reserve must together fit in the model's context window.
     """
     from services.providers import model_info
     window = model_info(conn).context_window
     answer = min(answer_tokens(conn), window // 4)
-    room = int((window - answer) / TOKEN_MARGIN) - request_overhead(lang, template)
-    return max(MIN_PART_TOKENS, min(MAX_PART_TOKENS, room))
+    room = window - answer - int(request_overhead(lang, template) * TOKEN_MARGIN)
+    return max(MIN_PART_TOKENS, min(MAX_PART_TOKENS, int(room / token_ratio(conn, sample))))
+
+
+def transcript_sample(transcript: Transcript) -> str:
+    """The rendered opening of the transcript, to judge its script mix."""
+    return "\n".join(Piece(ln, ln.text).render() for ln in transcript.lines[:400])
 
 
 def _slices(line: Line, budget: int) -> list[Piece]:
@@ -130,7 +148,8 @@ def split_on_turns(transcript: Transcript, budget: int) -> list[list[Piece]]:
 
 def planned_parts(conn, transcript: Transcript, template: str = "general", lang: str | None = None) -> int:
     """How many parts make_minutes will split this transcript into for this connection."""
-    return len(split_on_turns(transcript, part_budget(conn, lang or transcript.language(), template)))
+    return len(split_on_turns(transcript, part_budget(conn, lang or transcript.language(), template,
+                                                      transcript_sample(transcript))))
 
 
 def _language_instruction(lang: str) -> str:
@@ -292,7 +311,7 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
     template_focus(template, lang)  # fails early on an unknown template
     report = progress or (lambda fraction, text: None)
     conn = replace(conn, max_tokens=answer_tokens(conn))  # minutes are long answers: leave them room
-    parts = split_on_turns(transcript, part_budget(conn, lang, template))
+    parts = split_on_turns(transcript, part_budget(conn, lang, template, transcript_sample(transcript)))
     total = len(parts)
     system = system_prompt(template, lang)
     steps = total + (1 if total > 1 else 0) + 1
