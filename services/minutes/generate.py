@@ -387,7 +387,9 @@ def _checked_language(conn, result, lang: str, system: str, ui_lang: str, warnin
     """ensure_language, with a warning (once) when the minutes stay in another language."""
     try:
         result, ok = ensure_language(conn, result, lang, system)
-    except AppError:
+    except AppError as exc:
+        if exc.key == "error.stopped":
+            raise
         ok = False  # the rewrite failed: the minutes as written are still worth keeping
     note = i18n.t("minutes.warn.language_zh" if lang == "zh" else "minutes.warn.language_en", ui_lang)
     if not ok and note not in warnings:
