@@ -202,6 +202,10 @@ def test_exports_markdown_docx_and_safe_csv(replay_conn):
         {"task": "@SUM(A1)", "owner": "unassigned", "due": "-3", "priority": "low", "source_line": 3},
         {"task": "更新用户手册", "owner": "王五", "due": "下周一", "priority": "medium", "source_line": 3}])
     minutes = make_minutes(replay_conn([reply]), parse_transcript_text(MEETING, "m.txt"), ui_lang="zh")
+    # Due dates the cited lines do not say are cleared by the check; typed into the table, they reach the CSV.
+    assert [a.due for a in minutes.action_items[:2]] == ["", ""]
+    assert all("due_not_in_line" in a.flags for a in minutes.action_items[:2])
+    minutes.action_items[0].due, minutes.action_items[1].due = "+1 day", "-3"
 
     md = to_markdown(minutes, "zh")
     assert md.startswith("# 新版本发布计划会")

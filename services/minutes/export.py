@@ -22,6 +22,9 @@ def flag_texts(item: ActionItem | Decision, lang: str) -> list[str]:
     for flag in item.flags:
         if flag == "owner_unknown":
             out.append(i18n.t("minutes.flag.owner_unknown", lang, owner=getattr(item, "suggested_owner", "")))
+        elif flag in ("owner_not_in_line", "due_not_in_line"):
+            out.append(i18n.t(f"minutes.flag.{flag}", lang, line=item.source_line,
+                              owner=getattr(item, "suggested_owner", ""), due=getattr(item, "suggested_due", "")))
         else:
             out.append(i18n.t(f"minutes.flag.{flag}", lang, line=item.source_line))
             if flag in ("line_missing", "not_in_line") and item.suggested_line:

@@ -6,7 +6,7 @@ import re
 from difflib import SequenceMatcher
 
 from services.minutes.schema import ActionItem, Decision, Source
-from services.minutes.transcript import Transcript
+from services.minutes.transcript import Line, Transcript
 
 UNASSIGNED = "unassigned"
 _UNASSIGNED_WORDS = {"", "unassigned", "none", "n/a", "na", "tbd", "unknown", "nobody", "null", "-", "—",
@@ -50,7 +50,7 @@ def normalise_owner(owner: str) -> str:
 
 def owner_in_transcript(owner: str, transcript: Transcript) -> bool:
     """Whether every name in the owner field occurs as a speaker or in what was said."""
-    names = [n.strip() for n in re.split(r"[、,，/&;；]|\band\b|和", owner) if n.strip()]
+    names = _owner_names(owner)
     if not names:
         return False
     speakers = {s.lower() for s in transcript.speakers}
@@ -110,20 +110,97 @@ def check_decision(decision: Decision, transcript: Transcript, injected: set[int
     return decision
 
 
+_SELF = {"我", "本人", "我自己", "i", "me", "myself"}
+
+
+def _owner_names(owner: str) -> list[str]:
+    return [n.strip() for n in re.split(r"[、,，/&;；]|\band\b|和", owner) if n.strip()]
+
+
+def owner_in_line(owner: str, line: Line | None) -> bool:
+    """Whether every name in the owner field is the line's speaker or is said in the line."""
+    names = _owner_names(owner)
+    if line is None or not names:
+        return False
+    speaker, text = (line.speaker or "").lower(), line.text.lower()
+    return all(name.lower() == speaker or name.lower() in text for name in names)
+
+
+_DUE_FILLER = {"by", "the", "on", "at", "in", "of", "before", "until", "till", "end", "due", "this", "a", "an",
+               "之前", "以前", "前"}
+
+
+def _due_tokens(due: str) -> set[str]:
+    due = due.lower()
+    tokens: set[str] = set()
+    for run in re.findall(r"[\u4e00-\u9fff]+", due):
+        for filler in ("之前", "以前"):
+            run = run.replace(filler, "")
+        run = run.rstrip("前")
+        tokens.update([run] if len(run) == 1 else (run[i:i + 2] for i in range(len(run) - 1)))
+    tokens.update(w[:5] for w in re.findall(r"[a-z]+|\d+", due) if w not in _DUE_FILLER)
+    return tokens
+
+
+def due_in_line(due: str, line: Line | None) -> bool:
+    """Whether the line states the due date: the same words (Chinese character pairs, English stems, numbers)."""
+    if line is None:
+        return False
+    key = re.sub(r"[\W_]+", "", due.lower())
+    text = line.text.lower()
+    if key and key in re.sub(r"[\W_]+", "", text):
+        return True
+    wanted = _due_tokens(due)
+    if not wanted:
+        return False
+    return wanted <= (_due_tokens(line.text) | set(content_tokens(line.text)))
+
+
+def _relink(item: ActionItem, transcript: Transcript, owner: str) -> bool:
+    """Move the citation to a line within two of the cited one that names the owner and says the task.
+
+    Small models often cite the question ("who will do it?") instead of the answer next to it ("I will").
+    """
+    for offset in (1, -1, 2, -2):
+        line = transcript.line(item.source_line + offset)
+        if line is not None and owner_in_line(owner, line) and mentions(f"{line.speaker or ''} {line.text}",
+                                                                        item.task):
+            item.also_lines.append(item.source_line)
+            item.source_line = line.number
+            item.source = _source(transcript, line.number)
+            return True
+    return False
+
+
 def check_action(item: ActionItem, transcript: Transcript, injected: set[int]) -> ActionItem:
-    """The action item with source attached, owner checked against the meeting, priority normalised."""
+    """The action item with source attached, owner and due date checked against its line, priority normalised.
+
+    An owner must be the cited line's speaker or be named in it, and a due date must be said in it; otherwise the
+    model's guess is kept only as a suggestion and the field is cleared, with a flag.
+    """
     item.source = _source(transcript, item.source_line)
     item.flags = _line_flags(transcript, item.source_line, item.task, injected)
     if {"line_missing", "not_in_line"} & set(item.flags):
         item.suggested_line = best_line(transcript, item.task)
     item.priority = normalise_priority(item.priority)
     owner = normalise_owner(item.owner)
+    line = transcript.line(item.source_line)
+    if owner.lower() in _SELF and line is not None and line.speaker:
+        owner = line.speaker  # "I will do it": the one who said it
     if owner != UNASSIGNED and not owner_in_transcript(owner, transcript):
         item.suggested_owner = owner
         item.flags.append("owner_unknown")
         owner = UNASSIGNED
+    elif owner != UNASSIGNED and not owner_in_line(owner, line) and not _relink(item, transcript, owner):
+        item.suggested_owner = owner
+        item.flags.append("owner_not_in_line")
+        owner = UNASSIGNED
     item.owner = owner
     item.due = (item.due or "").strip()
+    if item.due and not due_in_line(item.due, transcript.line(item.source_line)):
+        item.suggested_due = item.due
+        item.flags.append("due_not_in_line")
+        item.due = ""
     return item
 
 

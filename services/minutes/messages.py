@@ -61,6 +61,12 @@ MESSAGES = {
     "minutes.flag.owner_unknown": {"zh": "模型给出的负责人「{owner}」未在会议中出现，已改为未分配",
                                    "en": "the owner '{owner}' suggested by the model does not occur in the meeting; "
                                          "set to unassigned"},
+    "minutes.flag.owner_not_in_line": {"zh": "模型给出的负责人「{owner}」不在所引的第 {line} 行中，已改为未分配",
+                                       "en": "the owner '{owner}' suggested by the model is not in the cited line "
+                                             "{line}; set to unassigned"},
+    "minutes.flag.due_not_in_line": {"zh": "模型给出的截止时间「{due}」不在所引的第 {line} 行中，已清空",
+                                     "en": "the due date '{due}' suggested by the model is not said in the cited "
+                                           "line {line}; cleared"},
     "minutes.flag.injection": {"zh": "引用的发言含有试图指挥 AI 的文字，请人工核对",
                                "en": "the cited line contains text addressed to the AI; check it by hand"},
     "minutes.warn.injection": {
@@ -73,6 +79,12 @@ MESSAGES = {
     "minutes.warn.parts": {"zh": "会议较长，已按发言切分为 {parts} 段分别总结后合并。",
                            "en": "The meeting is long: it was split on speaker turns into {parts} parts, "
                                  "summarised one by one, then merged."},
+    "minutes.warn.language_zh": {"zh": "模型没有用中文写纪要，要求改写后仍不是中文，请核对。",
+                                 "en": "The model did not write the minutes in Chinese, even when asked again; "
+                                       "please check them."},
+    "minutes.warn.language_en": {"zh": "模型没有用英文写纪要，要求改写后仍不是英文，请核对。",
+                                 "en": "The model did not write the minutes in English, even when asked again; "
+                                       "please check them."},
     "minutes.warn.duplicates": {"zh": "已合并 {count} 条重复的待办事项。",
                                 "en": "{count} duplicate action item(s) merged."},
     "minutes.unassigned": {"zh": "未分配", "en": "unassigned"},

@@ -79,8 +79,10 @@ class ActionItem(BaseModel):
     source: Source | None = None
     also_lines: list[int] = Field(default_factory=list)  # where duplicates merged into this item were cited
     suggested_line: int = 0  # when the cited line is wrong: the line that best matches the task
-    suggested_owner: str = ""  # the model's owner when it was not a name from the meeting
-    flags: list[str] = Field(default_factory=list)  # codes: line_missing, not_in_line, owner_unknown, injection
+    suggested_owner: str = ""  # the model's owner when it was not a name from the meeting or its line
+    suggested_due: str = ""  # the model's due date when the cited line does not say it
+    # codes: line_missing, not_in_line, owner_unknown, owner_not_in_line, due_not_in_line, injection
+    flags: list[str] = Field(default_factory=list)
 
 
 class Topic(BaseModel):
