@@ -119,8 +119,9 @@ def test_tool_errors_are_shown_and_given_back_then_the_model_recovers(replay_con
 
 
 def test_step_limit_stops_tool_calls_and_asks_for_an_answer_without_tools(replay_conn):
-    loop_call = {"content": "再查一次", "tool_calls": [call("date_info", {}, "d")]}
-    conn = replay_conn([loop_call, loop_call, "我只能给出目前的结果：今天是 2026-11-22。"])
+    first = {"content": "查今天", "tool_calls": [call("date_info", {}, "d")]}
+    second = {"content": "再查下个月", "tool_calls": [call("date_info", {"add_months": 1}, "d2")]}
+    conn = replay_conn([first, second, "我只能给出目前的结果：今天是 2026-11-22。"])
     events = run(conn, "今天几号", max_steps=2, ctx=AgentContext(now=lambda: datetime(2026, 11, 22, 2, tzinfo=timezone.utc)))
     assert [e.kind for e in events].count("tool_call") == 2
     notice = [e for e in events if e.kind == "notice"][0]
@@ -131,6 +132,29 @@ def test_step_limit_stops_tool_calls_and_asks_for_an_answer_without_tools(replay
     assert len(script.requests) == 3 and script.remaining == 0
     assert "tools" in script.request_options[1] and "tools" not in script.request_options[2]
     assert script.requests[2][-1]["role"] == "user" and "不要再调用工具" in script.requests[2][-1]["content"]
+
+
+def test_a_repeated_call_is_not_run_again_the_model_answers_from_its_results(replay_conn):
+    # The built-in 1.5B asked for the same calculation again and again, then said nothing (docs/quality.md traces).
+    same = {"content": "", "tool_calls": [call("calculator", {"expression": "(2000+1000-500)*1.2"}, "c1")]}
+    again = {"content": "", "tool_calls": [call("calculator", {"expression": "(2000 + 1000 - 500) * 1.2"}, "c2"),
+                                           call("calculator", {"expression": "(2000+1000-500)*1.2"}, "c3")]}
+    conn = replay_conn([same, again, {"content": "", "tool_calls": [call("calculator", {"expression": "(2000+1000-500)*1.2"}, "c4")]},
+                        "结果是 3000。"])
+    events = run(conn, "把 2000 加 1000、减 500、再乘 1.2")
+    observations = [e for e in events if e.kind == "observation"]
+    # The second turn held a new spelling too, so it ran; the third only repeated: not run, answered from results.
+    assert len(observations) == 3
+    notice = [e for e in events if e.kind == "notice"]
+    assert notice and "重复" in notice[-1].text
+    answer = answer_of(events)
+    assert answer.status == "repeated" and answer.text == "结果是 3000。"
+    script = script_for(conn.replay_path)
+    assert script.remaining == 0 and "tools" not in script.request_options[3]
+    assert "不要再调用工具" in script.requests[3][-1]["content"]
+    # The conversation the model sees stays valid: every tool call it made is followed by its result.
+    roles = [m["role"] for m in script.requests[3]]
+    assert roles.count("tool") == 3
 
 
 def test_time_limit_stops_the_loop(replay_conn):

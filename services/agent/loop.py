@@ -33,7 +33,7 @@ class AgentEvent:
     data: dict = field(default_factory=dict)   # structured tool output for the page (rows, chart, passages)
     error: bool = False
     step: int = 0
-    status: str = ""                           # for answer: ok | step_limit | time_limit | no_tools | error | stopped
+    status: str = ""                           # for answer: ok | repeated | step_limit | time_limit | no_tools | error | stopped
 
     def to_dict(self) -> dict:
         """JSON-ready form (CLI --json, logs)."""
@@ -158,6 +158,7 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
     messages: list[BaseMessage] = [SystemMessage(content=system), *_history(history), HumanMessage(content=question)]
     started = clock()
     step = 0
+    seen_calls: set[str] = set()
     while True:
         if stop_event is not None and stop_event.is_set():
             yield AgentEvent("answer", i18n.t("agent.notice.stopped", lang), status="stopped", step=step)
@@ -183,6 +184,14 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
         if not calls and not bad_calls:
             yield AgentEvent("answer", text or i18n.t("agent.no_answer", lang), status="ok", step=step)
             return
+        if calls and not bad_calls and all(_call_key(c) in seen_calls for c in calls):
+            # Small models (the built-in 1.5B) ask for the same result again and again instead of answering; the
+            # results are already in the conversation, so the next turn answers from them, without tools.
+            yield AgentEvent("notice", i18n.t("agent.notice.repeated", lang), step=step)
+            yield from _final_without_tools(conn, base, messages, lang, max_steps, step, prompt="agent.repeat_prompt",
+                                            status="repeated")
+            return
+        seen_calls.update(_call_key(c) for c in calls)
         thinking = str((reply.additional_kwargs or {}).get("reasoning_content") or "").strip()
         if thinking or text:
             # Thinking text (Qwen/DeepSeek reasoning) and any words said before the calls are the step's thought.
@@ -241,16 +250,22 @@ def _plain_answer(conn: Connection, history, question: str, lang: str) -> Iterat
     yield AgentEvent("answer", result.text, status="no_tools")
 
 
-def _final_without_tools(conn, base, messages, lang, max_steps, step) -> Iterator[AgentEvent]:
-    """After the step limit: one last model turn, with no tools bound, to answer from what is known."""
-    messages.append(HumanMessage(content=i18n.t("agent.step_limit_prompt", lang, steps=max_steps)))
+def _call_key(call: dict) -> str:
+    return f"{call.get('name')}:{json.dumps(call.get('args') or {}, sort_keys=True, ensure_ascii=False)}"
+
+
+def _final_without_tools(conn, base, messages, lang, max_steps, step, *, prompt: str = "agent.step_limit_prompt",
+                         status: str = "step_limit") -> Iterator[AgentEvent]:
+    """One last model turn, with no tools bound, to answer from what is known (after the step limit or a repeat)."""
+    messages.append(HumanMessage(content=i18n.t(prompt, lang, steps=max_steps)))
     try:
         reply = _invoke(conn, base, messages)
     except AppError as exc:
-        yield AgentEvent("answer", exc.message(lang), error=True, status="step_limit", step=step + 1)
+        yield AgentEvent("answer", exc.message(lang), error=True, status=status, step=step + 1)
         return
-    text = _text(reply.content).strip() or i18n.t("agent.notice.step_limit", lang, steps=max_steps)
-    yield AgentEvent("answer", text, status="step_limit", step=step + 1)
+    text = _text(reply.content).strip() or (i18n.t("agent.notice.step_limit", lang, steps=max_steps)
+                                            if status == "step_limit" else i18n.t("agent.no_answer", lang))
+    yield AgentEvent("answer", text, status=status, step=step + 1)
 
 
 def _time_up(lang: str, seconds: float, step: int) -> AgentEvent:

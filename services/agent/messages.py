@@ -19,6 +19,14 @@ i18n.register({
         "en": "The limit of {steps} tool steps is reached. Do not call tools any more: answer from the results so far, "
               "and say what is missing if they are not enough.",
     },
+    "agent.repeat_prompt": {
+        "zh": "这些工具调用的结果上面已经给出，不要再调用工具。请根据这些结果直接回答问题；如果信息不足，请说明缺什么。",
+        "en": "The results of those tool calls are already given above; do not call tools again. Answer the question "
+              "from those results, and say what is missing if they are not enough.",
+    },
+    "agent.notice.repeated": {"zh": "模型重复了已经得到结果的工具调用，改为根据已有结果回答。",
+                              "en": "The model repeated a tool call whose result it already had; answering from the "
+                                    "results so far."},
     "agent.notice.step_limit": {"zh": "已达到步数上限（{steps} 步），停止调用工具。",
                                 "en": "Step limit reached ({steps} steps); no more tool calls."},
     "agent.notice.time_limit": {"zh": "已超过时间上限（{seconds} 秒），已停止。以下是目前得到的结果。",
