@@ -138,8 +138,13 @@ def wait_summary(values: list[float]) -> dict:
 
 async def view(page, name: str) -> None:
     """Switch the knowledge-base page's view (a segmented control, not tabs)."""
-    await page.locator("button[kind^='segmented_control'], button[data-variant='segmented_control']").filter(
-        has_text=re.compile(f"^{name}$")).first.click()
+    button = page.locator("button[kind^='segmented_control'], button[data-variant='segmented_control']").filter(
+        has_text=re.compile(f"^{name}$")).first
+    # Clicking the view already shown deselects it and reruns the page; a file set on the uploader meanwhile went
+    # to the uploader that rerun replaced, and was lost (seen once in CI: "加入知识库" never appeared).
+    if (await button.get_attribute("kind") or "").endswith("Active"):
+        return
+    await button.click()
 
 
 async def appears(locator, timeout_ms: float, every_s: float = 1.5) -> None:

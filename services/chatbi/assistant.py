@@ -336,8 +336,9 @@ def sql_system_prompt(source, lang: str) -> str:
         "must be written exactly as they appear in the listed values or sample rows; for a name taken from the "
         "question that is not listed, match it with ILIKE '%name%' (case and extra words differ).\n"
         "- Select the value that answers the question as the first column (for \"which/who/what\" the name, "
-        "for \"how many\" the count or number), and only the rows that answer it (use ORDER BY … LIMIT 1 for "
-        "the highest, lowest, first or last one).\n"
+        "for \"how many\" the count or number). A question about each group (each, every, per, by, 每个, 各, "
+        "分别, 按…) gets one row per group; only a question about a single highest, lowest, first or last one "
+        "gets ORDER BY … LIMIT 1.\n"
         + order +
         "- A number stored as text (VARCHAR) must be converted before comparing or adding: "
         "TRY_CAST(\"col\" AS DOUBLE).\n"
