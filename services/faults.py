@@ -88,21 +88,21 @@ def local_server_down() -> ProviderError:
     return ProviderError("error.local_server_down", retryable=True)
 
 
-def _causes(exc: BaseException | None) -> list[str]:
-    """The class names along an exception's cause chain (the SDKs wrap transport errors several levels deep)."""
-    names = []
-    while exc is not None and len(names) < 10:
-        names.append(type(exc).__name__)
+def _chain(exc: BaseException | None) -> list[BaseException]:
+    """An exception and its causes (the SDKs wrap transport errors several levels deep)."""
+    chain = []
+    while exc is not None and len(chain) < 10:
+        chain.append(exc)
         exc = exc.__cause__ or exc.__context__
-    return names
+    return chain
+
+
+def _causes(exc: BaseException | None) -> list[str]:
+    return [type(e).__name__ for e in _chain(exc)]
 
 
 def _chain_text(exc: BaseException | None) -> str:
-    parts = []
-    while exc is not None and len(parts) < 10:
-        parts.append(f"{type(exc).__name__}: {exc}"[:200])
-        exc = exc.__cause__ or exc.__context__
-    return " <- ".join(parts)
+    return " <- ".join(f"{type(e).__name__}: {e}"[:200] for e in _chain(exc))
 
 
 def _is_timeout(exc: BaseException) -> bool:
