@@ -310,17 +310,8 @@ class Session:
         note = self.files_dir / f"note-s{self.stats.index:02d}-{n}.txt"
         note.write_text(f"第 {n} 号备忘。本会话的暗号是 {token}。The session code word is {token} (note {n}).\n",
                         encoding="utf-8")
-        # Just after a base is created the page is still rerunning; a file chosen then can land on an uploader
-        # that rerun replaces (seen in CI: the file was gone and "加入知识库" never came). Choose it again then.
-        add = page.get_by_role("button", name="加入知识库")
-        for _ in range(3):
-            await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(note))
-            try:
-                await add.wait_for(timeout=15_000)
-                break
-            except Exception:  # noqa: BLE001 - PlaywrightTimeoutError: the file did not stay; choose it again
-                continue
-        await add.click()
+        await page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(note))
+        await page.get_by_role("button", name="加入知识库").click()
         await page.get_by_text(f"{note.name}").first.wait_for()
         await page.get_by_test_id("stAlertContentSuccess").filter(has_text=note.name).first.wait_for()
         await view(page, "提问")
