@@ -254,8 +254,10 @@ elif question:
 if source is ws.files:
     # Open while a run is going or its result is fresh, so its progress and chart are not folded away.
     busy = any(k in st.session_state for k in ("bi.col.job", "bi.col.last", "bi.col.stopped", "bi.col.error"))
-    with st.expander(t("col.section"), expanded=busy, icon=":material/auto_awesome:"):
-        ai_column_panel.panel(ws, lang)
+    # A switch, not an expander: an expander's body runs on every rerun, and the form reads the whole table.
+    if st.toggle(t("col.section"), value=busy, key="bi.col.open"):
+        with st.container(border=True):
+            ai_column_panel.panel(ws, lang)
 
 if ws.conversation and st.button(t("bi.clear"), key="bi.clear_button", icon=":material/delete:"):
     ws.clear()

@@ -31,6 +31,8 @@ def page(replay_conn, tmp_path, replies, name="page.jsonl") -> AppTest:
     report = at.session_state["bi.workspace"].add_upload(path, path.name, path.stat().st_size)
     assert report.error is None
     at.run()
+    assert not [s for s in at.selectbox if s.key == "bi.col.column"]  # nothing of the form runs until asked for
+    at.toggle(key="bi.col.open").set_value(True).run()
     return at
 
 
