@@ -136,15 +136,27 @@ def wait_summary(values: list[float]) -> dict:
             "max_s": round(max(values), 2) if values else None}
 
 
+SEGMENT = "button[kind^='segmented_control'], button[data-variant='segmented_control']"
+
+
+async def segment_selected(button) -> bool | None:
+    """Whether a segmented-control button is the selected one; None when its markup does not say."""
+    if await button.get_attribute("aria-checked") in ("true", "false"):   # Streamlit 1.67: role="radio"
+        return await button.get_attribute("aria-checked") == "true"
+    kind = await button.get_attribute("kind")                              # older: kind="segmented_controlActive"
+    return kind.endswith("Active") if kind else None
+
+
 async def view(page, name: str) -> None:
-    """Switch the knowledge-base page's view (a segmented control, not tabs)."""
-    button = page.locator("button[kind^='segmented_control'], button[data-variant='segmented_control']").filter(
-        has_text=re.compile(f"^{name}$")).first
-    # Clicking the view already shown deselects it and reruns the page; a file set on the uploader meanwhile went
-    # to the uploader that rerun replaced, and was lost (seen once in CI: "加入知识库" never appeared).
-    if (await button.get_attribute("kind") or "").endswith("Active"):
-        return
-    await button.click()
+    """Switch the knowledge-base page's view (a segmented control, not tabs); a view already shown is not clicked."""
+    button = page.locator(SEGMENT).filter(has_text=re.compile(f"^{name}$")).first
+    selected = await segment_selected(button)
+    if selected is None:
+        # Guessing would bring back the lost uploads: a click on the selected segment starts a rerun while the
+        # file is being chosen (see docs/reliability/load.md, issue 19).
+        raise RuntimeError(f"cannot tell whether the view {name!r} is shown: the segmented control's markup changed")
+    if not selected:
+        await button.click()
 
 
 async def appears(locator, timeout_ms: float, every_s: float = 1.5) -> None:
@@ -223,8 +235,10 @@ class Session:
         self.stats.errors.append({"step": step, "kind": kind, "detail": str(exc).splitlines()[0][:300],
                                   "at_s": self.at()})
         try:
-            await self.page.screenshot(path=str(self.shots / f"s{self.stats.index:02d}-{step}-{self.loop}.png"),
-                                       full_page=True)
+            stem = self.shots / f"s{self.stats.index:02d}-{step}-{self.loop}"
+            await self.page.screenshot(path=str(stem.with_suffix(".png")), full_page=True)
+            # The page's text as well: a screenshot of a long page under load is often cut or blank.
+            stem.with_suffix(".txt").write_text(await self.page.inner_text("body"), encoding="utf-8")
             await self.check(step)   # a leak or an error message on a failed step still counts
             await self.start_page()
         except Exception as again:  # noqa: BLE001 - the session keeps going; this is recorded too

@@ -6,6 +6,7 @@ harness (bench/load_sessions.py) with small numbers and every session doing at l
 """
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 
@@ -48,6 +49,31 @@ def test_local_model_answer_cap_comes_from_the_deployment(monkeypatch):
     assert provider.chat_model(provider.connect(max_tokens=300)).max_tokens == 300  # an explicit caller wins
     monkeypatch.setenv("ASSISTANT_LOCAL_MAX_TOKENS", "lots")
     assert provider.chat_model(provider.connect()).max_tokens == DEFAULT_MAX_TOKENS
+
+
+class Segment:
+    """A segmented-control button as the harness sees it: only its attributes."""
+
+    def __init__(self, **attributes):
+        self.attributes = attributes
+
+    async def get_attribute(self, name):
+        return self.attributes.get(name)
+
+
+def test_the_harness_tells_the_shown_view_from_the_markup_or_says_it_cannot():
+    pytest.importorskip("playwright.async_api", reason="playwright is in requirements-dev.txt")
+    from bench.load_sessions import segment_selected
+
+    def selected(**attributes):
+        return asyncio.run(segment_selected(Segment(**attributes)))
+
+    # Streamlit 1.67 marks the shown view with aria-checked (and no kind attribute): reading only kind made the
+    # harness click the shown view, and that rerun lost the file being chosen (issue 19).
+    assert selected(**{"data-variant": "segmented_control", "aria-checked": "true", "data-selected": "true"}) is True
+    assert selected(**{"data-variant": "segmented_control", "aria-checked": "false"}) is False
+    assert selected(kind="segmented_controlActive") is True and selected(kind="segmented_control") is False
+    assert selected(**{"data-variant": "segmented_control"}) is None   # unknown markup: no guess
 
 
 @pytest.mark.xfail(strict=False, reason="open defect (issue 19): since the AI-column panel joined the ChatBI page, the "
