@@ -376,10 +376,15 @@ base = next(b for b in bases if b.name == selected)
 
 views = ["ask", "files", "test", "manage"]
 if st.session_state.get("kb.view") not in views:
-    st.session_state["kb.view"] = "ask" if store.files(base.name) else "files"
+    # A view that came back empty (deselected) stays the one shown: jumping elsewhere dropped a chosen file.
+    st.session_state["kb.view"] = st.session_state.get("kb.view_shown") or (
+        "ask" if store.files(base.name) else "files")
 view_labels = {v: t(f"kb.view.{v}") for v in views}
-view = st.segmented_control(t("kb.select"), views, format_func=view_labels.get, key="kb.view",
-                            label_visibility="collapsed") or "ask"
+# required: clicking the view already shown does nothing. Without it the click deselected the view and reran the
+# page, and a file being chosen on the uploader during that rerun never arrived (docs/reliability/load.md).
+view = st.segmented_control(t("kb.select"), views, format_func=view_labels.get, key="kb.view", required=True,
+                            label_visibility="collapsed")
+st.session_state["kb.view_shown"] = view
 if view == "ask":
     ask_section(store, base, conn)
 elif view == "files":

@@ -92,6 +92,27 @@ def test_greeting_gets_not_found_and_files_tab_lists_chunks(tmp_path):
     assert list(table["File"]) == ["租赁合同.pdf"] and list(table["Pages"]) == [2]
 
 
+def test_clicking_the_view_already_shown_keeps_it_and_the_chosen_file(tmp_path):
+    # A base with files opens on "ask"; the user goes to "files", chooses a file, then clicks "files" again.
+    name = f"合同-{uuid.uuid4().hex[:6]}"
+    base_with_lease(tmp_path, name)
+    at = page(tmp_path)
+    at.session_state["kb.selected"] = name
+    at.run()
+    assert at.segmented_control(key="kb.view").value == "ask"
+    at.segmented_control(key="kb.view").set_value("files").run()
+    at.file_uploader(key="kb.uploader").set_value(("备忘.txt", "第 1 号备忘。".encode(), "text/plain")).run()
+    assert "加入知识库" in [b.label for b in at.button]
+    # The browser is told the shown view cannot be deselected (a click on it then sends nothing)...
+    assert at.segmented_control(key="kb.view").proto.required
+    # ...and an empty view that still arrives is not taken as "go to ask": the view and the chosen file stay.
+    at.segmented_control(key="kb.view").unselect("files").run()
+    assert not at.exception
+    assert at.segmented_control(key="kb.view").value == "files"
+    assert "加入知识库" in [b.label for b in at.button]
+    assert [f.name for f in at.session_state["kb.uploader"]] == ["备忘.txt"]
+
+
 def test_empty_question_is_refused_kindly(tmp_path):
     name = f"合同-{uuid.uuid4().hex[:6]}"
     base_with_lease(tmp_path, name)
