@@ -76,9 +76,6 @@ def test_the_harness_tells_the_shown_view_from_the_markup_or_says_it_cannot():
     assert selected(**{"data-variant": "segmented_control"}) is None   # unknown markup: no guess
 
 
-@pytest.mark.xfail(strict=False, reason="open defect (issue 19): since the AI-column panel joined the ChatBI page, the "
-                   "second session's knowledge-base upload right after its ChatBI step loses the chosen file (4 of 4 "
-                   "runs; passes with the panel's block removed from pages/chatbi.py); cause not found yet")
 def test_sessions_at_once_get_answers_without_errors_or_leaks(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip("Chromium not installed at /usr/bin/chromium (Debian package 'chromium', in requirements-system.txt)")
