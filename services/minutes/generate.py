@@ -1,6 +1,7 @@
 """From a transcript to checked minutes: split on speaker turns, summarise each part, merge, check citations."""
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable
@@ -10,8 +11,8 @@ from services import i18n
 from services.errors import AppError
 from services.minutes.grounding import check_action, check_decision, deduplicate, owner_in_transcript
 from services.minutes.messages import register_messages
-from services.minutes.schema import (ActionItem, Decision, FullMinutes, MergedOverview, Minutes, PartMinutes,
-                                     Topic)
+from services.minutes.schema import (ActionItem, ActionItemOut, Decision, DecisionOut, FullMinutes, MergedOverview,
+                                     ITEMS_PER_PART, Minutes, PartItems, PartMinutes, Topic)
 from services.minutes.templates import template_focus
 from services.minutes.transcript import Line, Transcript, detect_language, injection_lines
 
@@ -59,8 +60,6 @@ def answer_tokens(conn) -> int:
 
 def request_overhead(lang: str = "en", template: str = "general") -> int:
     """Estimated tokens of everything in a part's request except the transcript: rules, JSON schema, wording."""
-    import json
-
     import services.llm  # noqa: F401 - registers llm.json_instruction, the wording structured() adds
     schema = json.dumps(FullMinutes.model_json_schema(), ensure_ascii=False)
     instruction = i18n.t("llm.json_instruction", "zh" if lang == "zh" else "en", schema=schema)
@@ -90,6 +89,30 @@ def part_budget(conn, lang: str = "en", template: str = "general", sample: str =
     answer = min(answer_tokens(conn), window // 4)
     room = window - answer - int(request_overhead(lang, template) * TOKEN_MARGIN)
     return max(MIN_PART_TOKENS, min(MAX_PART_TOKENS, int(room / token_ratio(conn, sample))))
+
+
+FOLLOWUP_SUMMARY_TOKENS = 200  # the part's summary repeated in the focused request, cut to this
+MIN_FOLLOWUP_ANSWER = 256
+
+
+def followup_overhead(lang: str = "en") -> int:
+    """Estimated tokens the focused items request adds to the part's request: its question, schema and the
+    repeated summary, plus the chat template's turn markers."""
+    import services.llm  # noqa: F401 - registers llm.json_instruction
+    schema = json.dumps(PartItems.model_json_schema(), ensure_ascii=False)
+    instruction = i18n.t("llm.json_instruction", "zh" if lang == "zh" else "en", schema=schema)
+    return _tokens(items_prompt(99999, 99999, lang)) + _tokens(instruction) + FOLLOWUP_SUMMARY_TOKENS + 30
+
+
+def followup_answer_tokens(conn, lang: str = "en") -> int:
+    """Room for the focused request's answer: the part's answer reserve less what that request adds.
+
+    The part was sized so that its request plus the reserve fits the window; the follow-up repeats that request
+    and adds its own question, so its answer gets what is left of the reserve.
+    """
+    from services.providers import model_info
+    reserve = min(answer_tokens(conn), model_info(conn).context_window // 4)
+    return max(MIN_FOLLOWUP_ANSWER, reserve - int(followup_overhead(lang) * TOKEN_MARGIN))
 
 
 def transcript_sample(transcript: Transcript) -> str:
@@ -196,6 +219,58 @@ def part_prompt(pieces: list[Piece], index: int, total: int, lang: str) -> str:
         ask = ("Give title, attendees, summary, topics, decisions, action_items, open_questions." if total == 1
                else "Give attendees, summary, topics, decisions, action_items, open_questions.")
     return f"{scope}\n<transcript>\n{body}\n</transcript>\n{ask}"
+
+
+def items_prompt(first: int, last: int, lang: str) -> str:
+    """The focused question asked after a part's minutes came back without action items."""
+    if lang == "zh":
+        return (f"现在只看上面这部分文字稿（L{first}–L{last}），列出其中的决定和待办。"
+                "decisions：大家同意或决定的事。action_items：有人答应去做、或被要求去做的具体任务。"
+                "每条先写 source_line：说出它的那一行 [L行号] 的数字；owner：那一行的发言人，或那一行里被点名的人，"
+                "都没有就写 unassigned；due：只写那一行里说过的日期或时间，没有就留空。"
+                f"只写文字稿里确实说过的；没有人做决定或分配任务时，给空列表。每类最多 {ITEMS_PER_PART} 条。")
+    return (f"Now look only at the transcript part above (L{first}-L{last}) and list its decisions and action "
+            "items. decisions: what the group agreed or decided. action_items: concrete tasks someone agreed to do "
+            "or was asked to do. For each, first source_line: the number N of the [LN] line where it was said; "
+            "owner: the speaker of that line or a person named in that line, else unassigned; due: only a date or "
+            "time said in that line, else empty. List only what the transcript really says; if nothing was "
+            f"decided or assigned, give empty lists. At most {ITEMS_PER_PART} of each.")
+
+
+def _cut_to_tokens(text: str, tokens: int) -> str:
+    while text and _tokens(text) > tokens:
+        text = text[: max(1, len(text) * tokens // max(1, _tokens(text)) - 1)]
+    return text
+
+
+def ask_items(conn, messages: list[dict], result: PartMinutes, pieces: list[Piece], system: str,
+              lang: str) -> PartItems:
+    """Decisions and action items of one part from a short, focused follow-up to the part's request.
+
+    The conversation repeats the part's request word for word (same system text, same transcript message), so a
+    local server reuses its cached prefix and only the new question is read; the earlier answer is shown only as
+    its summary, cut short, so the request stays inside the room the part's sizing left for answers.
+    """
+    from services.llm import json_system, structured
+    summary = _cut_to_tokens(result.summary, FOLLOWUP_SUMMARY_TOKENS)
+    follow = messages + [
+        {"role": "assistant", "content": json.dumps({"summary": summary}, ensure_ascii=False)},
+        {"role": "user", "content": items_prompt(pieces[0].line.number, pieces[-1].line.number, lang)}]
+    small = replace(conn, max_tokens=followup_answer_tokens(conn, lang))
+    return structured(small, follow, PartItems, system=json_system(system, type(result), lang), lang=lang,
+                      instruction_last=True)
+
+
+def with_items(result: PartMinutes, items: PartItems) -> PartMinutes:
+    """The part's minutes with the focused request's action items (and its decisions, when it had none)."""
+    out = result.model_copy(deep=True)
+    out.action_items = [ActionItemOut(task=a.task, owner=a.owner or "unassigned", due=a.due or "",
+                                      priority=a.priority or "medium", source_line=a.source_line)
+                        for a in items.action_items if a.task.strip()]
+    if not out.decisions:
+        out.decisions = [DecisionOut(text=d.text, source_line=d.source_line) for d in items.decisions
+                         if d.text.strip()]
+    return out
 
 
 def merge_prompt(partials: list[str], lang: str) -> str:
@@ -331,6 +406,16 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
             # One unreadable part should not lose the others; the user is told which part is missing.
             warnings.append(f"L{pieces[0].line.number}–L{pieces[-1].line.number}: {exc.message(ui_lang)}")
             continue
+        if not result.action_items:
+            # Small models often answer a part with empty lists even when tasks were handed out; one short,
+            # focused question per such part finds them (its prefix is the request just made).
+            try:
+                result = with_items(result, ask_items(conn, messages, result, pieces, system, lang))
+            except AppError as exc:
+                if exc.key == "error.stopped":
+                    raise
+                warnings.append(i18n.t("minutes.warn.items_failed", ui_lang, first=pieces[0].line.number,
+                                       last=pieces[-1].line.number, error=exc.message(ui_lang)))
         result, _ok = _checked_language(conn, result, lang, system, ui_lang, warnings)
         if isinstance(result, FullMinutes):
             title = result.title

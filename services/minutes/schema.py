@@ -1,7 +1,23 @@
 """The shape of minutes: what the model is asked for, and what the app returns after checking it."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _require(*names: str):
+    """A json_schema_extra that lists names as required in the JSON schema while validation keeps their defaults.
+
+    The schema is what the local model's grammar is built from: a property that is not required may be left out,
+    and small models then close the object after the summary without ever writing the decisions or action items.
+    Replies that do leave them out (other providers, older replies) still validate, as empty lists.
+    """
+    def extra(schema: dict, _cls) -> None:
+        required = list(schema.get("required", []))
+        schema["required"] = required + [n for n in names if n not in required and n in schema["properties"]]
+    return extra
+
+
+ITEMS_PER_PART = 8  # decisions (and action items) one focused request may return
 
 
 # ---- what the model fills in (kept small: small local models follow short schemas better)
@@ -28,12 +44,41 @@ class ActionItemOut(BaseModel):
 class PartMinutes(BaseModel):
     """Minutes of one part of a meeting (the map step)."""
 
+    # Every key required in the grammar, in this order: the lists can no longer be skipped by closing early.
+    model_config = ConfigDict(json_schema_extra=_require("attendees", "summary", "topics", "decisions",
+                                                         "action_items", "open_questions"))
+
     attendees: list[str] = Field(default_factory=list, description="names of people who spoke or were named")
     summary: str = Field(description="summary of this part")
     topics: list[TopicOut] = Field(default_factory=list)
     decisions: list[DecisionOut] = Field(default_factory=list)
     action_items: list[ActionItemOut] = Field(default_factory=list)
     open_questions: list[str] = Field(default_factory=list)
+
+
+class ItemOut(BaseModel):
+    """An action item as the focused request asks for it: the line first, so owner and due are read from it."""
+
+    source_line: int = Field(description="number N of the [LN] line where the task was agreed or asked for")
+    owner: str = Field(description="the speaker of that line or a person named in it, else 'unassigned'")
+    task: str = Field(description="what must be done")
+    due: str = Field(description="due date or time said in that line, else empty")
+    priority: str = Field(description="high, medium or low")
+
+
+class LineDecisionOut(BaseModel):
+    source_line: int = Field(description="number N of the [LN] line where it was decided")
+    text: str = Field(description="the decision, stated as agreed")
+
+
+class PartItems(BaseModel):
+    """Decisions and action items of one part (the focused request); both lists may be empty."""
+
+    model_config = ConfigDict(json_schema_extra=_require("decisions", "action_items"))
+
+    # maxItems bounds the answer (it must fit the room the sizing leaves it); validation does not enforce it.
+    decisions: list[LineDecisionOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
+    action_items: list[ItemOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
 
 
 class MergedOverview(BaseModel):
