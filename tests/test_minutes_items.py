@@ -190,3 +190,30 @@ def test_the_follow_up_fits_the_window_the_parts_were_sized_for(monkeypatch, lan
     ratio = generate.token_ratio(conn, generate.transcript_sample(transcript))
     total = part * ratio + rest * TOKEN_MARGIN + answer
     assert total <= model_info(LOCAL).context_window, (part, rest, answer)
+
+
+def test_citations_follow_the_words_quoted_from_the_line(replay_conn):
+    conn = replay_conn([overview(
+        decisions=[{"source_line": 1, "quote": "launch date is the twelfth", "text": "Launch on the twelfth"}],
+        action_items=[
+            # wrong line number, right words: the item moves to line 2, where Bob says it, and passes every check
+            {**action(4, "Bob", "Draft the press release", "Friday"), "quote": "draft the press release by Friday"},
+            # a quote too short to place, and one found nowhere: the cited line stays and is flagged
+            {**action(5, "Bob", "Book the venue"), "quote": "the"},
+            {**action(1, "Alice", "Order the banners"), "quote": "we order banners today"}])])
+    minutes = make_minutes(conn, parse_transcript_text(MEETING, "launch.txt"), ui_lang="en")
+    assert len(script_for(conn.replay_path).requests) == 1  # one item stands on its line: no follow-up
+    press, venue, banners = minutes.action_items
+    assert (press.source_line, press.owner, press.due, press.flags) == (2, "Bob", "Friday", [])
+    assert venue.source_line == 5 and venue.flags == ["not_in_line"]  # Bob does speak line 5, about the budget
+    assert banners.source_line == 1 and "not_in_line" in banners.flags
+    assert [(d.source_line, d.flags) for d in minutes.decisions] == [(3, [])]
+
+
+def test_items_no_line_supports_are_asked_for_again_and_replaced(replay_conn):
+    conn = replay_conn([overview(action_items=[action(5, "Bob", "Write the annual report")]),
+                        items(actions=[{**action(2, "Bob", "Draft the press release", "Friday"),
+                                        "quote": "press release by Friday"}])])
+    minutes = make_minutes(conn, parse_transcript_text(MEETING, "launch.txt"), ui_lang="en")
+    assert len(script_for(conn.replay_path).requests) == 2
+    assert [(a.task, a.owner, a.flags) for a in minutes.action_items] == [("Draft the press release", "Bob", [])]

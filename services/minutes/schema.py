@@ -28,17 +28,27 @@ class TopicOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    """A decision as the model writes it: the line and words from it first, so the text is read from that line."""
+
+    model_config = ConfigDict(json_schema_extra=_require("source_line", "quote", "text"))
+
+    source_line: int = Field(description="number N of the [LN] line where it was decided")
+    quote: str = Field(default="", description="a few words copied exactly from that line")
     text: str = Field(description="the decision, stated as agreed")
-    source_line: int = Field(description="number of the transcript line [L#] where it was decided")
 
 
 class ActionItemOut(BaseModel):
+    """An action item as the model writes it: line, words copied from it, then owner, task and due read from it."""
+
+    model_config = ConfigDict(json_schema_extra=_require("source_line", "quote", "owner", "task", "due", "priority"))
+
+    source_line: int = Field(description="number N of the [LN] line where it was agreed or asked for")
+    quote: str = Field(default="", description="a few words copied exactly from that line")
+    owner: str = Field(default="unassigned", description="the speaker of that line or a person named in it, "
+                                                         "else 'unassigned'")
     task: str = Field(description="what must be done")
-    owner: str = Field(default="unassigned", description="person responsible, as named in the transcript, "
-                                                         "or 'unassigned'")
-    due: str = Field(default="", description="due date or time as said in the meeting, or empty")
+    due: str = Field(default="", description="due date or time said in that line, else empty")
     priority: str = Field(default="medium", description="high, medium or low")
-    source_line: int = Field(description="number of the transcript line [L#] where it was agreed")
 
 
 class PartMinutes(BaseModel):
@@ -56,29 +66,14 @@ class PartMinutes(BaseModel):
     open_questions: list[str] = Field(default_factory=list)
 
 
-class ItemOut(BaseModel):
-    """An action item as the focused request asks for it: the line first, so owner and due are read from it."""
-
-    source_line: int = Field(description="number N of the [LN] line where the task was agreed or asked for")
-    owner: str = Field(description="the speaker of that line or a person named in it, else 'unassigned'")
-    task: str = Field(description="what must be done")
-    due: str = Field(description="due date or time said in that line, else empty")
-    priority: str = Field(description="high, medium or low")
-
-
-class LineDecisionOut(BaseModel):
-    source_line: int = Field(description="number N of the [LN] line where it was decided")
-    text: str = Field(description="the decision, stated as agreed")
-
-
 class PartItems(BaseModel):
     """Decisions and action items of one part (the focused request); both lists may be empty."""
 
     model_config = ConfigDict(json_schema_extra=_require("decisions", "action_items"))
 
     # maxItems bounds the answer (it must fit the room the sizing leaves it); validation does not enforce it.
-    decisions: list[LineDecisionOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
-    action_items: list[ItemOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
+    decisions: list[DecisionOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
+    action_items: list[ActionItemOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
 
 
 class MergedOverview(BaseModel):
