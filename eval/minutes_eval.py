@@ -238,12 +238,15 @@ def main(argv: list[str] | None = None) -> int:
                            action_items=[a.model_dump(include={"task", "owner", "due", "source_line", "flags",
                                                                "suggested_owner", "suggested_due"})
                                          for a in minutes.action_items],
+                           decision_list=[d.model_dump(include={"text", "source_line", "flags", "suggested_line"})
+                                          for d in minutes.decisions],
                            warnings=minutes.warnings)
             except AppError as exc:
                 row.update(status="error", error=exc.message("en"))
         row["seconds"] = round(time.perf_counter() - started, 1)
         results.append(row)
-        print(json.dumps({k: v for k, v in row.items() if k not in ("summary", "warnings", "action_items")},
+        print(json.dumps({k: v for k, v in row.items() if k not in ("summary", "warnings", "action_items",
+                                                                    "decision_list")},
                          ensure_ascii=False), flush=True)
         # Written after every meeting: a long run stopped half-way keeps what it measured.
         out.write_text(json.dumps({"provider": conn.provider, "model": conn.model, "results": results},
@@ -260,7 +263,7 @@ def _share(num: int, den: int) -> str:
 def print_table(results: list[dict]) -> None:
     """The Markdown table for docs/minutes.md, and per-split totals."""
     print("\n| meeting | split | lang | chars | parts | R-1 | R-2 | R-L | R-L lead | in language | items | decisions | "
-          "line flagged | model's owners in linked line | model's due dates in linked line | seconds |")
+          "items line-flagged | model's owners in linked line | model's due dates in linked line | seconds |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if r["status"] != "ok":
@@ -268,7 +271,8 @@ def print_table(results: list[dict]) -> None:
                   f"{r.get('error', '')[:80]} | | | {r['lead']['rougeL']:.3f} | | | | | | | {r['seconds']} |")
             continue
         sc, a = r["rouge"], r.get("actions")
-        acts = (f"{a['items']} | {r['decisions']} | {a['line_flagged']} | "
+        flagged = (f" ({sum(1 for d in r['decision_list'] if d['flags'])} flagged)" if "decision_list" in r else "")
+        acts = (f"{a['items']} | {r['decisions']}{flagged} | {a['line_flagged']} | "
                 f"{_share(a['owner_in_line'], a.get('owner_given', a['owner_named']))} | "
                 f"{_share(a['due_in_line'], a.get('due_stated', a['due_given']))}") if a else "| | | |"
         lang_ok = "" if "in_language" not in r else ("yes" if r["in_language"] else "no") + \

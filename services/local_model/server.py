@@ -122,7 +122,9 @@ class Engine:
             job.emit(("error", f"context length exceeded: the prompt has {len(prompt_tokens)} tokens, "
                                f"the model's context is {self.n_ctx}"))
             return
-        max_tokens = min(int(job.params.get("max_tokens") or 512), room)
+        # Current OpenAI clients (langchain-openai among them) send max_completion_tokens; older ones max_tokens.
+        asked = job.params.get("max_completion_tokens") or job.params.get("max_tokens") or 512
+        max_tokens = min(int(asked), room)
         produced, first_at, finish = 0, None, "length"
         stream = llm.create_completion(
             prompt_tokens, max_tokens=max_tokens, temperature=float(job.params.get("temperature", 0.2)),
