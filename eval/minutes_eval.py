@@ -6,8 +6,9 @@
 
 ROUGE-1/2/L F1 is on characters for Chinese and on stemmed words for English. A "lead" baseline (the opening of
 the transcript cut to the reference's length) is scored beside the model, so the model's number has a floor.
-Action items: the share of those with a named owner whose owner is the speaker of, or named in, the line the item
-cites; the same for due dates; and how many owners/due dates the model gave that the check removed.
+Action items: of the owners the model gave (other than "unassigned"), the share that is the speaker of, or named
+in, the line the item cites after the check (the check clears the others and flags them, so the kept ones always
+pass); the same for due dates.
 Chinese meetings: whether the minutes' text is Chinese.
 
 Split (fixed before any tuning run): TUNING holds the shortest meeting of each corpus (cheapest to run again
@@ -70,6 +71,9 @@ def action_stats(minutes, transcript) -> dict[str, int]:
         "due_in_line": sum(due_in_line(a.due, transcript.line(a.source_line)) for a in dated),
         "due_removed": sum(1 for a in items if "due_not_in_line" in a.flags),
         "line_flagged": sum(1 for a in items if {"line_missing", "not_in_line"} & set(a.flags)),
+        # Before the check: owners and due dates as the model gave them (kept ones plus those the check removed).
+        "owner_given": len(named) + sum(1 for a in items if {"owner_unknown", "owner_not_in_line"} & set(a.flags)),
+        "due_stated": len(dated) + sum(1 for a in items if "due_not_in_line" in a.flags),
     }
 
 
@@ -102,6 +106,51 @@ def minutes_text(minutes) -> str:
     return " ".join([minutes.summary] + [f"{t.title} {t.summary}" for t in minutes.topics])
 
 
+def part_slice(conn, transcript, lang: str, spec: str):
+    """Only some parts of the transcript (as make_minutes would split it), for cheap tuning runs.
+
+    spec "N": the first N parts; "A-B": parts A to B, their lines numbered again from 1.
+    """
+    from services.minutes.generate import part_budget, split_on_turns, transcript_sample
+    from services.minutes.transcript import Line, Transcript
+    first, _, last = spec.partition("-")
+    first, last = (1, int(first)) if not last else (int(first), int(last))
+    split = split_on_turns(transcript, part_budget(conn, lang, "general", transcript_sample(transcript)))
+    if first <= 1 and last >= len(split):
+        return transcript
+    lo, hi = split[first - 1][0].line.number, split[min(last, len(split)) - 1][-1].line.number
+    lines = [Line(i, ln.speaker, ln.start, ln.text) for i, ln in enumerate(transcript.lines[lo - 1:hi], 1)]
+    return Transcript(name=f"{transcript.name} L{lo}-L{hi}", lines=lines, source_format=transcript.source_format)
+
+
+class RawReplies:
+    """Every structured request's prompt head and the model's raw reply, appended to a JSONL file as they come."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.meeting, self.pending = path, "", {}
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def install(self) -> None:
+        """Wrap services.llm's prompt check and JSON parse, which structured() calls around each reply."""
+        import services.llm as llm
+        check, parse = llm.check_prompt, llm.parse_json_loosely
+
+        def checked(conn, messages, system=None):
+            self.pending = {"meeting": self.meeting, "started": time.perf_counter(),
+                            "system_tail": (system or "")[-300:], "user_head": messages[-1]["content"][:300],
+                            "user_tail": messages[-1]["content"][-400:]}
+            return check(conn, messages, system)
+
+        def parsed(text):
+            entry = dict(self.pending, reply=text)
+            entry["seconds"] = round(time.perf_counter() - entry.pop("started", time.perf_counter()), 1)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            return parse(text)
+
+        llm.check_prompt, llm.parse_json_loosely = checked, parsed
+
+
 def summary_only(conn, transcript, lang: str) -> str:
     """Map-reduce summary in plain text over the same speaker-turn parts the minutes use."""
     from services.llm import complete
@@ -129,6 +178,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="plain-text map-reduce summary with services.llm.complete (no JSON schema)")
     parser.add_argument("--data", default=str(DATA), help="folder with the VCSum and QMSum JSONL files")
     parser.add_argument("--out", default=str(ROOT / "eval" / "out" / "minutes_eval.json"))
+    parser.add_argument("--parts", default=None,
+                        help="only parts N (the first N) or A-B of each meeting (tuning runs; ROUGE is then not "
+                             "comparable with whole meetings)")
+    parser.add_argument("--raw", default=None, help="append every raw model reply to this JSONL file")
     args = parser.parse_args(argv)
     data = Path(args.data)
     if not data.is_dir():
@@ -151,12 +204,20 @@ def main(argv: list[str] | None = None) -> int:
         meetings = [m for m in meetings if split_of(m["id"]) == args.split]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    raw = RawReplies(Path(args.raw)) if args.raw else None
+    if raw:
+        raw.install()
     for meeting in meetings:
         transcript = transcript_from_rows(meeting["rows"], meeting["id"], "json")
         lang = meeting["lang"]
+        if args.parts:
+            transcript = part_slice(conn, transcript, lang, args.parts)
+        if raw:
+            raw.meeting = meeting["id"]
         lead = " ".join(ln.text for ln in transcript.lines)[: len(meeting["reference"])]
         started = time.perf_counter()
         row = {"id": meeting["id"], "split": split_of(meeting["id"]), "lang": lang, "chars": transcript.char_count,
+               "first_parts": args.parts,
                "lines": len(transcript.lines), "parts": planned_parts(conn, transcript, lang=lang),
                "lead": rouge(lead, meeting["reference"], lang)}
         if args.summary_only:
@@ -177,12 +238,15 @@ def main(argv: list[str] | None = None) -> int:
                            action_items=[a.model_dump(include={"task", "owner", "due", "source_line", "flags",
                                                                "suggested_owner", "suggested_due"})
                                          for a in minutes.action_items],
+                           decision_list=[d.model_dump(include={"text", "source_line", "flags", "suggested_line"})
+                                          for d in minutes.decisions],
                            warnings=minutes.warnings)
             except AppError as exc:
                 row.update(status="error", error=exc.message("en"))
         row["seconds"] = round(time.perf_counter() - started, 1)
         results.append(row)
-        print(json.dumps({k: v for k, v in row.items() if k not in ("summary", "warnings", "action_items")},
+        print(json.dumps({k: v for k, v in row.items() if k not in ("summary", "warnings", "action_items",
+                                                                    "decision_list")},
                          ensure_ascii=False), flush=True)
         # Written after every meeting: a long run stopped half-way keeps what it measured.
         out.write_text(json.dumps({"provider": conn.provider, "model": conn.model, "results": results},
@@ -198,17 +262,19 @@ def _share(num: int, den: int) -> str:
 
 def print_table(results: list[dict]) -> None:
     """The Markdown table for docs/minutes.md, and per-split totals."""
-    print("\n| meeting | split | lang | chars | parts | R-1 | R-2 | R-L | R-L lead | in language | "
-          "owner in linked line | owners removed | due in linked line | dues removed | seconds |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("\n| meeting | split | lang | chars | parts | R-1 | R-2 | R-L | R-L lead | in language | items | decisions | "
+          "items line-flagged | model's owners in linked line | model's due dates in linked line | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         if r["status"] != "ok":
             print(f"| {r['id']} | {r['split']} | {r['lang']} | {r['chars']} | {r['parts']} | error: "
-                  f"{r.get('error', '')[:80]} | | | {r['lead']['rougeL']:.3f} | | | | | | {r['seconds']} |")
+                  f"{r.get('error', '')[:80]} | | | {r['lead']['rougeL']:.3f} | | | | | | | {r['seconds']} |")
             continue
         sc, a = r["rouge"], r.get("actions")
-        acts = (f"{_share(a['owner_in_line'], a['owner_named'])} | {a['owner_removed']} | "
-                f"{_share(a['due_in_line'], a['due_given'])} | {a['due_removed']}") if a else "| | |"
+        flagged = (f" ({sum(1 for d in r['decision_list'] if d['flags'])} flagged)" if "decision_list" in r else "")
+        acts = (f"{a['items']} | {r['decisions']}{flagged} | {a['line_flagged']} | "
+                f"{_share(a['owner_in_line'], a.get('owner_given', a['owner_named']))} | "
+                f"{_share(a['due_in_line'], a.get('due_stated', a['due_given']))}") if a else "| | | |"
         lang_ok = "" if "in_language" not in r else ("yes" if r["in_language"] else "no") + \
             (f" ({r['chinese_share']:.2f} CJK)" if r["lang"] == "zh" else "")
         print(f"| {r['id']} | {r['split']} | {r['lang']} | {r['chars']} | {r['parts']} | {sc['rouge1']:.3f} | "

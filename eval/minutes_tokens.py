@@ -22,9 +22,10 @@ def main() -> int:
     from services import i18n
     from services.llm import estimate_tokens
     from services.local_model import files
-    from services.minutes.generate import (answer_tokens, part_budget, part_prompt, split_on_turns, system_prompt,
+    from services.minutes.generate import (FOLLOWUP_SUMMARY_TOKENS, answer_tokens, followup_answer_tokens,
+                                           items_prompt, part_budget, part_prompt, split_on_turns, system_prompt,
                                            transcript_sample)
-    from services.minutes.schema import FullMinutes
+    from services.minutes.schema import FullMinutes, PartItems
     from services.minutes.transcript import transcript_from_rows
     from services.providers import model_info
     from services.providers.base import Connection
@@ -41,9 +42,15 @@ def main() -> int:
     schema = json.dumps(FullMinutes.model_json_schema(), ensure_ascii=False)
     systems = {lang: system_prompt("general", lang) + "\n\n" + i18n.t("llm.json_instruction", lang, schema=schema)
                for lang in ("zh", "en")}
+    items_schema = json.dumps(PartItems.model_json_schema(), ensure_ascii=False)
+    follow = {lang: items_prompt(99999, 99999, lang) + "\n\n" + i18n.t("llm.json_instruction", lang, schema=items_schema)
+              for lang in ("zh", "en")}
+    # the repeated summary at its cap: Chinese or English prose of FOLLOWUP_SUMMARY_TOKENS estimated tokens
+    summary = {"zh": "会议讨论了预算和进度。" * (FOLLOWUP_SUMMARY_TOKENS // 10),
+               "en": "The meeting discussed the budget. " * (FOLLOWUP_SUMMARY_TOKENS // 8)}
     print("| meeting | split | parts | real/estimate (min–max) | largest part, real tokens | "
-          "+ rules & schema + answer reserve | window |")
-    print("|---|---|---|---|---|---|---|")
+          "+ rules & schema + answer reserve | + items follow-up and its answer | window |")
+    print("|---|---|---|---|---|---|---|---|")
     for m in load_meetings():
         t = transcript_from_rows(m["rows"], m["id"], "json")
         parts = split_on_turns(t, part_budget(conn, m["lang"], "general", transcript_sample(t)))
@@ -51,8 +58,11 @@ def main() -> int:
         ratios = [real(x) / estimate_tokens(x) for x in texts]
         largest = max(real(x) for x in texts)
         total = largest + real(systems[m["lang"]]) + answer
+        # the follow-up: the same request, the summary, the question and its schema, its own (smaller) answer
+        followup = (largest + real(systems[m["lang"]]) + real(summary[m["lang"]]) + real(follow[m["lang"]]) + 20 +
+                    followup_answer_tokens(conn, m["lang"]))
         print(f"| {m['id']} | {split_of(m['id'])} | {len(parts)} | {min(ratios):.2f}–{max(ratios):.2f} | {largest} | "
-              f"{total} | {window} |")
+              f"{total} | {followup} | {window} |")
     return 0
 
 

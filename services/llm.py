@@ -279,13 +279,27 @@ def parse_json_loosely(text: str) -> Any:
     raise ValueError("no JSON object found in the model's reply")
 
 
+def json_system(system: str | None, schema: type[BaseModel], lang: str = "en") -> str:
+    """The system text structured() sends: the caller's rules followed by the JSON-schema instruction."""
+    instruction = i18n.t("llm.json_instruction", lang, schema=json.dumps(schema.model_json_schema(), ensure_ascii=False))
+    return f"{system}\n\n{instruction}" if system else instruction
+
+
 def structured(conn: Connection, messages: list[dict], schema: type[ModelT], *, system: str | None = None,
-               lang: str = "en") -> ModelT:
-    """The model's answer parsed into `schema`: JSON asked for (constrained where the provider can), one repair."""
+               lang: str = "en", instruction_last: bool = False) -> ModelT:
+    """The model's answer parsed into `schema`: JSON asked for (constrained where the provider can), one repair.
+
+    instruction_last: the schema instruction ends the last user message and `system` is sent unchanged, so a
+    follow-up question keeps the earlier request's prefix (which a local server can reuse from its cache).
+    """
     provider = providers.get_provider(conn.provider)
-    schema_json = json.dumps(schema.model_json_schema(), ensure_ascii=False)
-    instruction = i18n.t("llm.json_instruction", lang, schema=schema_json)
-    system_text = f"{system}\n\n{instruction}" if system else instruction
+    if instruction_last:
+        instruction = i18n.t("llm.json_instruction", lang,
+                             schema=json.dumps(schema.model_json_schema(), ensure_ascii=False))
+        messages = messages[:-1] + [{**messages[-1], "content": f"{messages[-1]['content']}\n\n{instruction}"}]
+        system_text = system or ""
+    else:
+        system_text = json_system(system, schema, lang)
     check_prompt(conn, messages, system_text)
     model = provider.chat_model(conn)
     if provider.capabilities.json_schema:

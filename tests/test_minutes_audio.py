@@ -111,9 +111,11 @@ def test_transcribed_recording_goes_on_to_minutes(tmp_path, replay_conn):
         transcript = load_meeting(openai_conn(stub.base_url), audio)
     conn = replay_conn([json.dumps({"title": "发布", "attendees": [], "summary": "周五发布", "topics": [],
                                     "decisions": [{"text": "周五发布", "source_line": 2}], "action_items": [],
-                                    "open_questions": []}, ensure_ascii=False)])
+                                    "open_questions": []}, ensure_ascii=False),
+                         json.dumps({"decisions": [], "action_items": []})])  # the focused items question
     minutes = make_minutes(conn, transcript)
     assert minutes.decisions[0].flags == [] and minutes.decisions[0].source.timestamp == "00:01:06"
+    assert not minutes.action_items and len(minutes.decisions) == 1
 
 
 def test_model_override_and_plain_json_reply(tmp_path):

@@ -142,17 +142,21 @@ ENGLISH_PART = json.dumps({"title": "Release plan", "attendees": [], "summary": 
                            "open_questions": []})
 
 
+# English items cite Chinese lines that share no words with them, so the focused items question follows the part.
+NO_ITEMS = json.dumps({"decisions": [], "action_items": []})
+
+
 def test_minutes_in_the_wrong_language_are_rewritten_without_the_transcript(replay_conn):
     chinese = json.dumps({"title": "发布计划", "attendees": [], "summary": "团队讨论了发布。",
                           "topics": [{"title": "发布", "summary": "测试和文档。"}],
                           "decisions": [{"text": "下周三发布", "source_line": 99}],
                           "action_items": [item("测试登录模块", "张三", "", 1)], "open_questions": []},
                          ensure_ascii=False)
-    conn = replay_conn([ENGLISH_PART, chinese])
+    conn = replay_conn([ENGLISH_PART, NO_ITEMS, chinese])
     minutes = make_minutes(conn, parse_transcript_text(MEETING, "m.txt"), lang="zh", ui_lang="zh")
     requests = script_for(conn.replay_path).requests
-    assert len(requests) == 2
-    rewrite = requests[1][-1]["content"]
+    assert len(requests) == 3
+    rewrite = requests[2][-1]["content"]
     assert "不是中文" in rewrite and "Test the login module" in rewrite and "[L1]" not in rewrite
     assert minutes.summary == "团队讨论了发布。" and minutes.title == "发布计划"
     # wording from the rewrite, facts (lines, owners, due dates) from the first answer
@@ -163,15 +167,17 @@ def test_minutes_in_the_wrong_language_are_rewritten_without_the_transcript(repl
 
 
 def test_a_rewrite_still_in_the_wrong_language_keeps_the_minutes_with_a_warning(replay_conn):
-    conn = replay_conn([ENGLISH_PART, ENGLISH_PART])
+    conn = replay_conn([ENGLISH_PART, NO_ITEMS, ENGLISH_PART])
     minutes = make_minutes(conn, parse_transcript_text(MEETING, "m.txt"), lang="zh", ui_lang="en")
+    assert script_for(conn.replay_path).remaining == 0
     assert minutes.summary == "The team discussed the release."
     assert any("not write the minutes in Chinese" in w for w in minutes.warnings)
 
 
 def test_minutes_already_in_the_language_cost_no_second_request(replay_conn):
     conn = replay_conn([ENGLISH_PART])
-    english = parse_transcript_text("Alice: we test the login module.\nBob: I will do it by Friday.\n", "en.txt")
+    english = parse_transcript_text("Alice: we release next Wednesday.\nBob: agreed.\n"
+                                    "Carol: I will test the login module by Friday.\n", "en.txt")
     minutes = make_minutes(conn, english, ui_lang="en")
     assert len(script_for(conn.replay_path).requests) == 1 and minutes.language == "en"
 

@@ -145,15 +145,22 @@ def test_long_meeting_is_split_on_speaker_turns_and_merged(replay_conn):
                            [{"title": "进度", "summary": f"第{index}部分"}], "decisions": [],
                            "action_items": items, "open_questions": []}, ensure_ascii=False)
 
-    replies = [part_reply(i, p) for i, p in enumerate(parts, 1)]
+    replies, asked = [], []
+    for i, p in enumerate(parts, 1):
+        replies.append(part_reply(i, p))
+        if '"action_items": []' in replies[-1]:  # a part answered without items gets the focused question
+            replies.append(json.dumps({"decisions": [], "action_items": []}))
+            asked.append(i)
     replies.append(json.dumps({"title": "长会议", "summary": "整体摘要", "topics": [{"title": "进度", "summary": "合并"}],
                                "open_questions": ["风险谁负责？"]}, ensure_ascii=False))
     conn = replay_conn(replies, name="long.jsonl")
     minutes = make_minutes(conn, transcript, ui_lang="zh")
 
     requests = script_for(conn.replay_path).requests
-    assert len(requests) == len(parts) + 1
-    for index, (request, part) in enumerate(zip(requests, parts), 1):
+    assert len(requests) == len(parts) + len(asked) + 1 and asked
+    part_requests = [r for r in requests[:-1] if len(r) == 2]  # system + the part; follow-ups are longer
+    assert len(part_requests) == len(parts)
+    for index, (request, part) in enumerate(zip(part_requests, parts), 1):
         user = request[-1]["content"]
         assert f"第 {index}/{len(parts)} 部分" in user
         assert f"[L{part[0].line.number}] " in user and f"[L{part[-1].line.number}] " in user
@@ -175,11 +182,12 @@ def test_a_failing_part_is_reported_and_the_others_kept(replay_conn):
     assert len(parts) >= 2
     ok = json.dumps({"attendees": ["A"], "summary": "ok", "topics": [], "decisions": [], "action_items": [],
                      "open_questions": []})
-    replies = ["not json", "still not json"] + [ok] * (len(parts) - 1) + [
+    no_items = json.dumps({"decisions": [], "action_items": []})
+    replies = ["not json", "still not json"] + [ok, no_items] * (len(parts) - 1) + [
         json.dumps({"title": "Migration", "summary": "merged", "topics": [], "open_questions": []})]
     conn = replay_conn(replies, name="fail.jsonl")
     minutes = make_minutes(conn, transcript, ui_lang="en")
-    assert minutes.summary == "merged"
+    assert minutes.summary == "merged" and script_for(conn.replay_path).remaining == 0
     assert any(w.startswith("L1–") for w in minutes.warnings)
 
 

@@ -106,11 +106,14 @@ def test_minutes_keep_the_parts_when_the_merge_step_fails(stub, monkeypatch):
     transcript = long_meeting()
     parts = len(generate.split_on_turns(transcript, 400))
     assert parts >= 2
-    stub.replies = [Reply(text=part_reply(1 + 2 * i)) for i in range(parts)] + [Reply(status=500)] * 3
+    # Each part's reply has no action items, so each is followed by the focused items question (answered empty).
+    no_items = Reply(text='{"decisions": [], "action_items": []}')
+    stub.replies = [r for i in range(parts) for r in (Reply(text=part_reply(1 + 2 * i)), no_items)] + \
+        [Reply(status=500)] * 3
 
     minutes = generate.make_minutes(stub_conn(stub), transcript, lang="zh", ui_lang="zh")
 
-    assert len(stub.requests) == parts + 3
+    assert len(stub.requests) == 2 * parts + 3
     assert [t.title for t in minutes.topics] == [f"议题{1 + 2 * i}" for i in range(parts)]
     assert minutes.decisions and "第1行前后讨论了预算。" in minutes.summary
     assert any("合并各段纪要时模型失败" in w and "500" in w for w in minutes.warnings), minutes.warnings

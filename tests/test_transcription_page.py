@@ -23,8 +23,9 @@ def page(tmp_path, lang="zh"):
     # The minutes are written by the replay provider (no key, no built-in chat model); the recording is
     # transcribed by the built-in engine, the only one offered when the provider cannot transcribe.
     path = tmp_path / "page.jsonl"
-    path.write_text(json.dumps({"content": json.dumps(REPLY, ensure_ascii=False)}, ensure_ascii=False) + "\n",
-                    encoding="utf-8")
+    # The reply has no action items, so the minutes ask the focused items question next: an empty answer.
+    path.write_text("".join(json.dumps({"content": json.dumps(r, ensure_ascii=False)}, ensure_ascii=False) + "\n"
+                            for r in (REPLY, {"decisions": [], "action_items": []})), encoding="utf-8")
     from services.providers.replay import forget
     forget(path)
     at = AppTest.from_file(PAGE, default_timeout=300)

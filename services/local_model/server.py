@@ -88,8 +88,8 @@ class Engine:
             schema = (response_format.get("json_schema") or {}).get("schema")
         key = json.dumps(schema, sort_keys=True) if schema else ""
         if key not in self._grammars:
-            self._grammars[key] = (LlamaGrammar.from_json_schema(key, verbose=False) if schema
-                                   else LlamaGrammar.from_string(JSON_GBNF, verbose=False))
+            self._grammars[key] = LlamaGrammar.from_string(grammar_text(schema) if schema else JSON_GBNF,
+                                                           verbose=False)
         return self._grammars[key]
 
     def prompt(self, name: str, messages: list[dict], tools: list[dict] | None) -> str:
@@ -122,7 +122,9 @@ class Engine:
             job.emit(("error", f"context length exceeded: the prompt has {len(prompt_tokens)} tokens, "
                                f"the model's context is {self.n_ctx}"))
             return
-        max_tokens = min(int(job.params.get("max_tokens") or 512), room)
+        # Current OpenAI clients (langchain-openai among them) send max_completion_tokens; older ones max_tokens.
+        asked = job.params.get("max_completion_tokens") or job.params.get("max_tokens") or 512
+        max_tokens = min(int(asked), room)
         produced, first_at, finish = 0, None, "length"
         stream = llm.create_completion(
             prompt_tokens, max_tokens=max_tokens, temperature=float(job.params.get("temperature", 0.2)),
@@ -151,6 +153,17 @@ class Engine:
                                      "ttft_s": round(first_at - start, 2), "at": time.time()}
         job.emit(("done", {"finish_reason": finish, "prompt_tokens": len(prompt_tokens),
                            "completion_tokens": produced}))
+
+
+def grammar_text(schema: dict) -> str:
+    """The GBNF grammar for a JSON schema, with the properties in the schema's own order.
+
+    llama.cpp's grammar writes an object's properties in the order it is given them, so that order is the order the
+    model must write them in; a copy with sorted keys (fine as a cache key) would make it alphabetical and have a
+    model write e.g. "action_items" before it has written the summary.
+    """
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+    return json_schema_to_gbnf(json.dumps(schema))
 
 
 def _template_messages(messages: list[dict]) -> list[dict]:

@@ -101,6 +101,36 @@ def best_line(transcript: Transcript, claim: str) -> int:
     return best if best_shared >= max(1, math.ceil(0.25 * len(claim_tokens))) else 0
 
 
+def _plain(text: str) -> str:
+    return re.sub(r"[\W_]+", "", text.lower())
+
+
+def quoted_line(quote: str, cited: int, transcript: Transcript) -> int:
+    """The line the quoted words were copied from: the cited line when it has them, else the nearest that does.
+
+    Small models copy words far better than they count lines; a quote too short to place keeps the cited line.
+    """
+    tokens = content_tokens(quote)
+    key = _plain(quote)
+    if len(tokens) < 2 or not key:
+        return cited
+    line = transcript.line(cited)
+    if line is not None and key in _plain(line.text):
+        return cited
+    exact = [ln.number for ln in transcript.lines if key in _plain(ln.text)]
+    if exact:
+        return min(exact, key=lambda n: abs(n - cited))
+    # Copied loosely: the line holding most of the quote's content words, if that is most of them.
+    best = max(transcript.lines, key=lambda ln: (len(tokens & content_tokens(ln.text)), -abs(ln.number - cited)))
+    return best.number if len(tokens & content_tokens(best.text)) >= math.ceil(0.6 * len(tokens)) else cited
+
+
+def supported(claim: str, quote: str, cited: int, transcript: Transcript) -> bool:
+    """Whether the line the claim cites (after following its quote) exists and says enough of the claim."""
+    line = transcript.line(quoted_line(quote, cited, transcript))
+    return line is not None and mentions(f"{line.speaker or ''} {line.text}", claim)
+
+
 def check_decision(decision: Decision, transcript: Transcript, injected: set[int]) -> Decision:
     """The decision with its source attached and flags for a missing or unrelated line."""
     decision.source = _source(transcript, decision.source_line)

@@ -76,6 +76,9 @@ MESSAGES = {
     "minutes.warn.merge_failed": {"zh": "合并各段纪要时模型失败，以下摘要和议题是各段结果的直接拼接：{error}",
                                   "en": "The model failed while merging the parts; the summary and topics below are "
                                         "the parts' results joined as they are: {error}"},
+    "minutes.warn.items_failed": {"zh": "L{first}–L{last} 的决定和待办没能单独问出（这部分的摘要保留）：{error}",
+                                  "en": "The decisions and action items of L{first}-L{last} could not be asked for "
+                                        "separately (that part's summary is kept): {error}"},
     "minutes.warn.parts": {"zh": "会议较长，已按发言切分为 {parts} 段分别总结后合并。",
                            "en": "The meeting is long: it was split on speaker turns into {parts} parts, "
                                  "summarised one by one, then merged."},

@@ -1,7 +1,23 @@
 """The shape of minutes: what the model is asked for, and what the app returns after checking it."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def _require(*names: str):
+    """A json_schema_extra that lists names as required in the JSON schema while validation keeps their defaults.
+
+    The schema is what the local model's grammar is built from: a property that is not required may be left out,
+    and small models then close the object after the summary without ever writing the decisions or action items.
+    Replies that do leave them out (other providers, older replies) still validate, as empty lists.
+    """
+    def extra(schema: dict, _cls) -> None:
+        required = list(schema.get("required", []))
+        schema["required"] = required + [n for n in names if n not in required and n in schema["properties"]]
+    return extra
+
+
+ITEMS_PER_PART = 8  # decisions (and action items) one focused request may return
 
 
 # ---- what the model fills in (kept small: small local models follow short schemas better)
@@ -12,21 +28,35 @@ class TopicOut(BaseModel):
 
 
 class DecisionOut(BaseModel):
+    """A decision as the model writes it: the line and words from it first, so the text is read from that line."""
+
+    model_config = ConfigDict(json_schema_extra=_require("source_line", "quote", "text"))
+
+    source_line: int = Field(description="number N of the [LN] line where it was decided")
+    quote: str = Field(default="", description="a few words copied exactly from that line")
     text: str = Field(description="the decision, stated as agreed")
-    source_line: int = Field(description="number of the transcript line [L#] where it was decided")
 
 
 class ActionItemOut(BaseModel):
+    """An action item as the model writes it: line, words copied from it, then owner, task and due read from it."""
+
+    model_config = ConfigDict(json_schema_extra=_require("source_line", "quote", "owner", "task", "due", "priority"))
+
+    source_line: int = Field(description="number N of the [LN] line where it was agreed or asked for")
+    quote: str = Field(default="", description="a few words copied exactly from that line")
+    owner: str = Field(default="unassigned", description="the speaker of that line or a person named in it, "
+                                                         "else 'unassigned'")
     task: str = Field(description="what must be done")
-    owner: str = Field(default="unassigned", description="person responsible, as named in the transcript, "
-                                                         "or 'unassigned'")
-    due: str = Field(default="", description="due date or time as said in the meeting, or empty")
+    due: str = Field(default="", description="due date or time said in that line, else empty")
     priority: str = Field(default="medium", description="high, medium or low")
-    source_line: int = Field(description="number of the transcript line [L#] where it was agreed")
 
 
 class PartMinutes(BaseModel):
     """Minutes of one part of a meeting (the map step)."""
+
+    # Every key required in the grammar, in this order: the lists can no longer be skipped by closing early.
+    model_config = ConfigDict(json_schema_extra=_require("attendees", "summary", "topics", "decisions",
+                                                         "action_items", "open_questions"))
 
     attendees: list[str] = Field(default_factory=list, description="names of people who spoke or were named")
     summary: str = Field(description="summary of this part")
@@ -34,6 +64,16 @@ class PartMinutes(BaseModel):
     decisions: list[DecisionOut] = Field(default_factory=list)
     action_items: list[ActionItemOut] = Field(default_factory=list)
     open_questions: list[str] = Field(default_factory=list)
+
+
+class PartItems(BaseModel):
+    """Decisions and action items of one part (the focused request); both lists may be empty."""
+
+    model_config = ConfigDict(json_schema_extra=_require("decisions", "action_items"))
+
+    # maxItems bounds the answer (it must fit the room the sizing leaves it); validation does not enforce it.
+    decisions: list[DecisionOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
+    action_items: list[ActionItemOut] = Field(default_factory=list, json_schema_extra={"maxItems": ITEMS_PER_PART})
 
 
 class MergedOverview(BaseModel):
