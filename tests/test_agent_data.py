@@ -209,3 +209,19 @@ def test_kb_search_tool_over_a_real_knowledge_base(replay_conn, tmp_path):
     top = back["passages"][0]
     assert top["file"] == "租赁合同.pdf" and top["page"] == 2 and "七日内退还" in top["text"]
     assert answer_of(events).status == "ok" and "第2页" in answer_of(events).text
+
+
+def test_tool_descriptions_name_the_sessions_tables_reports_and_base(tmp_path, sales_csv):
+    from services.agent import kb_searcher
+    ws = Workspace()
+    ws.add_upload(sales_csv, "sales.csv", sales_csv.stat().st_size)
+    report = analyze(cn_report(tmp_path / "report.pdf"))
+    ctx = AgentContext(chatbi=ws, reports=[report], kb_search=kb_searcher("合同库"))
+    described = {t.name: t.schema()["function"]["description"] for t in builtin_tools(ctx)}
+    assert '"sales"("region", "product", "amount")' in described["query_tables"]
+    assert "测试科技股份有限公司" in described["financial_figures"] and "2021" in described["financial_figures"]
+    assert "kb_search" in described["financial_figures"]  # what is not a key figure goes to the documents
+    assert "合同库" in described["kb_search"]
+    # A session without the data gets no such tools, and the descriptions do not name other sessions' data.
+    bare = {t.name: t.schema()["function"]["description"] for t in builtin_tools(AgentContext())}
+    assert set(bare) == {"calculator", "date_info"}

@@ -42,6 +42,8 @@ i18n.register({
     "agent.trace_done": {"zh": "推理与工具调用过程（{steps} 步）", "en": "Reasoning and tool calls ({steps} steps)"},
     "agent.trace_failed": {"zh": "推理与工具调用过程（未完成）", "en": "Reasoning and tool calls (not finished)"},
     "agent.no_answer": {"zh": "没有得到回答。", "en": "No answer was produced."},
+    "agent.answer_is_last_result": {"zh": "模型没有写出回答。最后一次工具调用的结果是：\n\n{result}",
+                                    "en": "The model wrote no answer. The last tool result was:\n\n{result}"},
     "agent.event.thought": {"zh": "思考", "en": "Thought"},
     "agent.event.tool_call": {"zh": "调用工具", "en": "Tool call"},
     "agent.event.observation": {"zh": "结果", "en": "Observation"},

@@ -133,7 +133,8 @@ class CalculatorArgs(BaseModel):
     expression: str = Field(..., max_length=calculator.MAX_CHARS,
                             description="Arithmetic with numbers, + - * / // % ** (or ^), parentheses and "
                                         "abs/round/min/max/sum/sqrt. Separate several expressions with commas to "
-                                        "get several results, e.g. '(2000+1000-500)*1.2, (3000+1000-500)*1.2'.")
+                                        "get several results, one per item asked about, e.g. "
+                                        "'(12+3)*2, (40+3)*2, 7/4'.")
 
 
 def _calculate(args: dict) -> ToolOutput:
@@ -377,23 +378,61 @@ def _financial_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
 
 def builtin_tools(ctx: AgentContext) -> list[AgentTool]:
     """The built-in tools for one session: always calculator and dates; the others when the session has the data."""
+    # The descriptions name what this session holds (tables and columns, reports, the base): a small model picks
+    # the right tool and the real table names from them instead of inventing a table or a company.
     tools = [
         typed_tool("calculator", "Exact decimal arithmetic. Use it for every calculation instead of guessing.",
                    CalculatorArgs, _calculate),
-        typed_tool("date_info", "Today's date and time, date arithmetic (add days/months), the weekday, the end of "
-                                "the month/quarter/year and the days until them, and days between two dates.",
-                   DateArgs, _date_tool(ctx)),
+        typed_tool("date_info", "Today's date and time (call it with no arguments for today), date arithmetic (add "
+                                "days/months), the weekday, and the end of the date's own month/quarter/year with the "
+                                "days until them (so 'this quarter' needs no months added), and days between two "
+                                "dates.", DateArgs, _date_tool(ctx)),
     ]
     if ctx.kb_search is not None:
-        tools.append(typed_tool("kb_search", "Search the user's knowledge base; returns passages with file and page "
-                                             "to cite.", KbArgs, _kb_tool(ctx)))
+        base = getattr(ctx.kb_search, "base", None)
+        tools.append(typed_tool("kb_search", "Search the documents in the user's knowledge base"
+                                + (f" '{base}'" if base else "") + " for any fact, figure or clause they state; "
+                                "returns passages with file and page to cite.", KbArgs, _kb_tool(ctx)))
     if ctx.chatbi is not None:
+        tables = _tables_in_brief(ctx)
         tools.append(typed_tool("list_tables", "The tables the user loaded: columns, types and sample rows.",
                                 ListTablesArgs, _list_tables_tool(ctx)))
         tools.append(typed_tool("query_tables", "Run one read-only SQL SELECT over the loaded tables; returns rows "
-                                                "and a suggested chart.", QueryArgs, _query_tool(ctx)))
+                                "and a suggested chart." + (f" The tables: {tables}." if tables else ""),
+                                QueryArgs, _query_tool(ctx)))
     if ctx.reports:
-        tools.append(typed_tool("financial_figures", "Key figures (revenue, cost, gross profit, net profit, assets, "
-                                                     "liabilities) with page numbers, and margins, from the financial "
-                                                     "reports the user processed.", FinancialArgs, _financial_tool(ctx)))
+        reports = _reports_in_brief(ctx)
+        tools.append(typed_tool("financial_figures", "Only these key figures, with page numbers, and margins: "
+                                "revenue, operating cost, gross profit, net profit, assets, liabilities, from the "
+                                "financial reports the user processed" + (f" ({reports})" if reports else "")
+                                + ". Any other figure or fact of a report: kb_search.",
+                                FinancialArgs, _financial_tool(ctx)))
     return tools
+
+
+MAX_TABLES_IN_BRIEF = 8
+MAX_COLUMNS_IN_BRIEF = 12
+
+
+def _tables_in_brief(ctx: AgentContext) -> str:
+    """'name(col, col, …); …' of the loaded tables, or '' when they cannot be listed."""
+    from services.chatbi.naming import quote
+    source = ctx.bi_source
+    try:
+        infos = source.describe()[:MAX_TABLES_IN_BRIEF] if source is not None else []
+    except Exception:  # noqa: BLE001 - a database that cannot be described still gets the tools, without the list
+        return ""
+    return "; ".join(f"{quote(i.name)}(" + ", ".join(quote(c.name) for c in i.columns[:MAX_COLUMNS_IN_BRIEF])
+                     + (", …" if len(i.columns) > MAX_COLUMNS_IN_BRIEF else "") + ")" for i in infos)
+
+
+def _reports_in_brief(ctx: AgentContext) -> str:
+    """'company (short name, code) year; …' of the processed reports."""
+    out = []
+    for view in (report_view(r) for r in ctx.reports):
+        if view is None:
+            continue
+        names = [n for n in (view.get("short_name"), view.get("stock_code")) if n]
+        out.append(f"{view.get('company_name') or view.get('file')}" + (f" ({', '.join(names)})" if names else "")
+                   + (f" {view['fiscal_year']}" if view.get("fiscal_year") else ""))
+    return "; ".join(out)
