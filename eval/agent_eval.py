@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     keys = args.only.split(",") if args.only else list(questions)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = session(Path(tmp))
+        ctx.conn = conn  # as the chat page does: table questions go to ChatBI's chain with the same model
         tools = builtin_tools(ctx)
         records = []
         for run in range(args.runs):  # round by round, so a stopped evaluation has every question

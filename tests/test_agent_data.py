@@ -225,3 +225,36 @@ def test_tool_descriptions_name_the_sessions_tables_reports_and_base(tmp_path, s
     # A session without the data gets no such tools, and the descriptions do not name other sessions' data.
     bare = {t.name: t.schema()["function"]["description"] for t in builtin_tools(AgentContext())}
     assert set(bare) == {"calculator", "date_info"}
+
+
+def test_a_table_question_without_sql_goes_through_chatbis_chain(replay_conn, sales_csv):
+    # The built-in 1.5B wrote "SELECT sum(销售额) FROM 销售" for a per-product question; ChatBI's chain, with the
+    # column values and its rules in the prompt, is what answers table questions on the ChatBI page.
+    ws = Workspace()
+    ws.add_upload(sales_csv, "sales.csv", sales_csv.stat().st_size)
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("query_tables", {"question": "各产品的销售额合计是多少？"}, "q1")]},
+        "```sql\nSELECT product, SUM(amount) AS total FROM sales GROUP BY product ORDER BY product\n```",
+        "A 150，B 115.5。",
+    ])
+    ctx = AgentContext(chatbi=ws, conn=conn)
+    events = list(run_agent(conn, "各产品的销售额合计是多少？", builtin_tools(ctx), today="2026-11-22"))
+    result = [e for e in events if e.kind == "observation" and e.call_id == "q1"][0]
+    assert not result.error and [(r[0], float(r[1])) for r in result.data["rows"]] == [("A", 150.0), ("B", 115.5)]
+    script = script_for(conn.replay_path)
+    assert "各产品的销售额合计是多少？" in script.requests[1][-1]["content"]   # ChatBI was asked the question
+    assert "tools" not in script.request_options[1]                        # as a plain SQL request
+    assert answer_of(events).text == "A 150，B 115.5。"
+
+
+def test_a_table_question_that_chatbi_cannot_answer_safely_is_a_tool_error(replay_conn, sales_csv):
+    ws = Workspace()
+    ws.add_upload(sales_csv, "sales.csv", sales_csv.stat().st_size)
+    conn = replay_conn(["```sql\nDELETE FROM sales\n```"] * 4)
+    tools = {t.name: t for t in builtin_tools(AgentContext(chatbi=ws, conn=conn))}
+    with pytest.raises(ToolError):
+        execute(tools, "query_tables", {"question": "清空销售表"}, "zh")
+    assert len(ws.files.run("SELECT * FROM sales").rows) == 5
+    no_model = {t.name: t for t in builtin_tools(AgentContext(chatbi=ws))}
+    with pytest.raises(ToolError):
+        execute(no_model, "query_tables", {"question": "各产品的销售额合计"}, "zh")

@@ -41,6 +41,7 @@ class AgentContext:
     kb_search: KnowledgeSearch | None = None
     timezone: str = DEFAULT_TZ
     now: Callable[[], datetime] | None = None        # a fixed clock for tests; real time otherwise
+    conn: Any = None                                 # the chat's model connection: table questions go to ChatBI with it
 
     def current_time(self) -> datetime:
         """Now in the session's time zone."""
@@ -254,9 +255,10 @@ class ListTablesArgs(BaseModel):
 class QueryArgs(BaseModel):
     """Arguments of the table query."""
 
-    sql: str = Field(..., min_length=1, max_length=8000,
-                     description="one read-only SELECT over the tables listed by list_tables (DuckDB dialect)")
-    question: str = Field("", max_length=500, description="the question this query answers (used for the chart)")
+    question: str = Field("", max_length=500, description="the question about the tables, in the user's words")
+    sql: str = Field("", max_length=8000,
+                     description="optional: one read-only SELECT (DuckDB dialect); leave it empty and the table "
+                                 "assistant writes and checks the SQL for the question")
 
 
 def _list_tables_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
@@ -276,8 +278,19 @@ def _query_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
         source = ctx.bi_source
         if source is None or not source.table_names():
             raise ToolError("agent.error.no_tables")
-        # The same path as an edited query in ChatBI: guard (read-only, known tables), row cap, time limit, chart.
-        answer = rerun(source, args["sql"], args.get("question") or "", None, ctx.lang)
+        sql, question = (args.get("sql") or "").strip(), (args.get("question") or "").strip()
+        if not sql and not question:
+            raise ToolError("agent.error.bad_args", name="query_tables", detail="give the question (or a SELECT)")
+        if sql:
+            # The same path as an edited query in ChatBI: guard (read-only, known tables), row cap, time limit, chart.
+            answer = rerun(source, sql, question, None, ctx.lang)
+        elif ctx.conn is not None:
+            # ChatBI's own chain (schema with values, name fixing, repair rounds) writes better SQL than a small
+            # model does inside a tool call; its SQL goes through the same guard.
+            from services.chatbi.assistant import ask
+            answer = ask(source, ctx.conn, question, lang=ctx.lang, summarize=False)
+        else:
+            raise ToolError("agent.error.bad_args", name="query_tables", detail="sql is required here")
         if answer.error is not None:
             raise ToolError("agent.error.tool_failed", name="query_tables", detail=answer.error.message(ctx.lang))
         res = answer.result
@@ -397,15 +410,18 @@ def builtin_tools(ctx: AgentContext) -> list[AgentTool]:
         tables = _tables_in_brief(ctx)
         tools.append(typed_tool("list_tables", "The tables the user loaded: columns, types and sample rows.",
                                 ListTablesArgs, _list_tables_tool(ctx)))
-        tools.append(typed_tool("query_tables", "Run one read-only SQL SELECT over the loaded tables; returns rows "
-                                "and a suggested chart." + (f" The tables: {tables}." if tables else ""),
-                                QueryArgs, _query_tool(ctx)))
+        tools.append(typed_tool("query_tables", "Answer a question over the loaded tables (totals, per-group sums, "
+                                "rankings, filters): returns the SQL that ran, its rows and a suggested chart."
+                                + (f" The tables: {tables}." if tables else ""), QueryArgs, _query_tool(ctx)))
     if ctx.reports:
         reports = _reports_in_brief(ctx)
         tools.append(typed_tool("financial_figures", "Only these key figures, with page numbers, and margins: "
-                                "revenue, operating cost, gross profit, net profit, assets, liabilities, from the "
-                                "financial reports the user processed" + (f" ({reports})" if reports else "")
-                                + ". Any other figure or fact of a report: kb_search.",
+                                "revenue 营业收入, operating_cost 营业成本, gross_profit 毛利, net_profit 净利润, "
+                                "net_profit_attributable 归属于母公司股东的净利润, total_assets 资产总计, "
+                                "total_liabilities 负债合计, from the financial reports the user processed"
+                                + (f" ({reports})" if reports else "")
+                                + (". Any other figure or fact of a report (other line items, cash flows, notes): "
+                                   "kb_search." if ctx.kb_search is not None else "."),
                                 FinancialArgs, _financial_tool(ctx)))
     return tools
 
