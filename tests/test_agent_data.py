@@ -258,3 +258,32 @@ def test_a_table_question_that_chatbi_cannot_answer_safely_is_a_tool_error(repla
     no_model = {t.name: t for t in builtin_tools(AgentContext(chatbi=ws))}
     with pytest.raises(ToolError):
         execute(no_model, "query_tables", {"question": "各产品的销售额合计"}, "zh")
+
+
+def test_a_report_figure_question_is_also_looked_up_in_the_knowledge_base(replay_conn, tmp_path):
+    # The 1.5B answered "货币资金" with the report's 资产总计; the documents' own passages are a second reading.
+    report = analyze(cn_report(tmp_path / "report.pdf"))
+    asked = []
+
+    def search(query: str, k: int) -> list[dict]:
+        asked.append((query, k))
+        return [{"file": "report.pdf", "page": 9, "text": "货币资金 123,456.00", "score": 3.0}]
+
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("financial_figures", {"company": "测试科技", "figures": ["total_assets"]}, "f1")]},
+        "货币资金为 123,456.00 元（report.pdf 第 9 页）。",
+    ])
+    question = "测试科技 2021 年末货币资金是多少？"
+    events = list(run_agent(conn, question, builtin_tools(AgentContext(reports=[report], kb_search=search)),
+                            today="2026-11-22"))
+    assert asked == [(question, 5)]
+    auto = [e for e in events if e.kind == "tool_call" and e.tool == "kb_search"]
+    assert len(auto) == 1 and auto[0].data == {"automatic": True}
+    sent = script_for(conn.replay_path).requests[1]
+    assert [m["role"] for m in sent][-4:] == ["assistant", "tool", "assistant", "tool"]   # a valid conversation
+    assert "123,456.00" in sent[-1]["content"] and '"资产总计"' in sent[-3]["content"]
+    # Without a knowledge base nothing extra happens.
+    conn2 = replay_conn([{"content": "", "tool_calls": [call("financial_figures", {"company": "测试科技"}, "f1")]},
+                         "好的。"], name="no_kb.jsonl")
+    plain = list(run_agent(conn2, question, builtin_tools(AgentContext(reports=[report])), today="2026-11-22"))
+    assert [e.tool for e in plain if e.kind == "tool_call"] == ["financial_figures"]

@@ -160,6 +160,7 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
     started = clock()
     step = 0
     seen_calls: set[str] = set()
+    searched = False
     while True:
         if stop_event is not None and stop_event.is_set():
             yield AgentEvent("answer", i18n.t("agent.notice.stopped", lang), status="stopped", step=step)
@@ -231,6 +232,10 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
             messages.append(ToolMessage(content=content, tool_call_id=call.get("id") or "", name=call["name"]))
             yield AgentEvent("observation", content, tool=call["name"], call_id=call.get("id"), data=output.data,
                              step=step)
+        if not searched and "kb_search" in tool_by_name and any(
+                getattr(tool_by_name.get(c["name"]), "then_search", False) for c in calls):
+            searched = True
+            yield from _search_question(tool_by_name, question, messages, lang, step)
         for bad in bad_calls:
             # Arguments that were not even JSON: tell the model, as the schema check would.
             detail = str(bad.get("error") or "arguments are not valid JSON")[:300]
@@ -261,6 +266,28 @@ def _plain_answer(conn: Connection, history, question: str, lang: str) -> Iterat
         yield AgentEvent("answer", exc.message(lang), error=True, status="error")
         return
     yield AgentEvent("answer", result.text, status="no_tools")
+
+
+SEARCH_FIRST_K = 5  # the tool's own default
+
+
+def _search_question(tool_by_name, question: str, messages: list, lang: str, step: int) -> Iterator[AgentEvent]:
+    """Look the user's question up in the knowledge base, as a call the model sees it made."""
+    call = {"name": "kb_search", "args": {"query": question[:500], "k": SEARCH_FIRST_K}, "id": f"auto-{step}",
+            "type": "tool_call"}
+    messages.append(AIMessage(content="", tool_calls=[call]))
+    yield AgentEvent("tool_call", tool="kb_search", args=call["args"], call_id=call["id"], step=step,
+                     text=_json(call["args"]), data={"automatic": True})
+    try:
+        output = execute(tool_by_name, "kb_search", call["args"], lang)
+    except ToolError as exc:
+        messages.append(ToolMessage(content=f"Error: {exc.message('en')}", tool_call_id=call["id"], name="kb_search",
+                                    status="error"))
+        yield AgentEvent("observation", exc.message(lang), tool="kb_search", call_id=call["id"], error=True, step=step)
+        return
+    messages.append(ToolMessage(content=output.text[:MAX_OBSERVATION_CHARS], tool_call_id=call["id"], name="kb_search"))
+    yield AgentEvent("observation", output.text[:MAX_OBSERVATION_CHARS], tool="kb_search", call_id=call["id"],
+                     data=output.data, step=step)
 
 
 def calls_in_text(text: str, tool_by_name: dict, step: int = 0) -> list[dict]:

@@ -73,6 +73,7 @@ class AgentTool:
     run: Callable[[dict], ToolOutput]
     args_model: type[BaseModel] | None = None
     source: str = "builtin"                          # "builtin" or "mcp:<server>"
+    then_search: bool = False                        # the question is also looked up in the knowledge base after it
 
     def schema(self) -> dict:
         """The OpenAI-style function definition passed to `bind_tools`."""
@@ -307,6 +308,9 @@ def _query_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
 
 # ------------------------------------------------------------------ financial reports
 
+FIGURE_LABELS = {"revenue": "营业收入", "operating_cost": "营业成本", "gross_profit": "毛利",
+                 "net_profit": "净利润", "net_profit_attributable": "归属于母公司股东的净利润",
+                 "total_assets": "资产总计", "total_liabilities": "负债合计"}
 FigureName = Literal["revenue", "operating_cost", "gross_profit", "net_profit", "net_profit_attributable",
                      "total_assets", "total_liabilities"]
 
@@ -383,7 +387,13 @@ def _financial_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
                             "values_in": "currency units (yuan/dollars), already multiplied by the report's unit",
                             "figures": figures, "ratios": {k: r for k, r in ratios.items() if r is not None},
                             "checks_failed": [c["name"] for c in v.get("checks") or [] if not c.get("ok")]})
-        return ToolOutput(_json({"reports": reports}), {"reports": reports})
+        body: dict[str, Any] = {"reports": reports}
+        if ctx.kb_search is not None:
+            # The 1.5B asked for total_assets when the user asked for 货币资金: the labels say what each figure is.
+            body["labels"] = {name: FIGURE_LABELS[name] for name in (wanted or FIGURE_LABELS)}
+            body["note"] = ("Only the figures above. If the question asks for a different line item or fact, "
+                            "call kb_search with the question.")
+        return ToolOutput(_json(body), {"reports": reports})
     return run
 
 
@@ -416,13 +426,14 @@ def builtin_tools(ctx: AgentContext) -> list[AgentTool]:
     if ctx.reports:
         reports = _reports_in_brief(ctx)
         tools.append(typed_tool("financial_figures", "Only these key figures, with page numbers, and margins: "
-                                "revenue 营业收入, operating_cost 营业成本, gross_profit 毛利, net_profit 净利润, "
-                                "net_profit_attributable 归属于母公司股东的净利润, total_assets 资产总计, "
-                                "total_liabilities 负债合计, from the financial reports the user processed"
+                                + ", ".join(f"{k} {v}" for k, v in FIGURE_LABELS.items())
+                                + ", from the financial reports the user processed"
                                 + (f" ({reports})" if reports else "")
                                 + (". Any other figure or fact of a report (other line items, cash flows, notes): "
                                    "kb_search." if ctx.kb_search is not None else "."),
                                 FinancialArgs, _financial_tool(ctx)))
+        # A second reading from the documents themselves: the 1.5B took 资产总计 for 货币资金 and never searched.
+        tools[-1].then_search = ctx.kb_search is not None
     return tools
 
 
