@@ -279,6 +279,7 @@ def test_a_report_figure_question_is_also_looked_up_in_the_knowledge_base(replay
     assert asked == [(question, 5)]
     auto = [e for e in events if e.kind == "tool_call" and e.tool == "kb_search"]
     assert len(auto) == 1 and auto[0].data == {"automatic": True}
+    assert step_label(auto[0], "zh") == "同时检索知识库（自动） · kb_search"
     sent = script_for(conn.replay_path).requests[1]
     assert [m["role"] for m in sent][-4:] == ["assistant", "tool", "assistant", "tool"]   # a valid conversation
     assert "123,456.00" in sent[-1]["content"] and '"资产总计"' in sent[-3]["content"]

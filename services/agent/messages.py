@@ -46,6 +46,7 @@ i18n.register({
                                     "en": "The model wrote no answer. The last tool result was:\n\n{result}"},
     "agent.event.thought": {"zh": "思考", "en": "Thought"},
     "agent.event.tool_call": {"zh": "调用工具", "en": "Tool call"},
+    "agent.event.automatic_call": {"zh": "同时检索知识库（自动）", "en": "Also searched the knowledge base (automatic)"},
     "agent.event.observation": {"zh": "结果", "en": "Observation"},
     "agent.event.answer": {"zh": "回答", "en": "Answer"},
     "agent.event.notice": {"zh": "提示", "en": "Notice"},
