@@ -288,3 +288,28 @@ def test_a_report_figure_question_is_also_looked_up_in_the_knowledge_base(replay
                          "好的。"], name="no_kb.jsonl")
     plain = list(run_agent(conn2, question, builtin_tools(AgentContext(reports=[report])), today="2026-11-22"))
     assert [e.tool for e in plain if e.kind == "tool_call"] == ["financial_figures"]
+
+
+def test_figures_in_the_answer_are_traced_to_the_passage_that_holds_them(replay_conn):
+    from services.agent.sources import figures_in, trace_figures
+    passages = [{"file": "a.pdf", "page": 3, "text": "营业收入 | 1,175,301,034.32 | 1,000.00"},
+                {"file": "a.pdf", "page": 11, "text": "经营活动产生的现金流量净额 369,100,908.49 元"},
+                {"file": "b.pdf", "page": 2, "text": "合计 | 9369,100,908.49"}]
+    assert figures_in("2019年净额是369,100,908.49元，增长 12.5%，2019 年") == ["369100908.49", "12.5"]
+    assert trace_figures("净额为 369,100,908.49 元", passages) == [
+        {"figure": "369100908.49", "file": "a.pdf", "page": 11}]
+    assert trace_figures("净额为 369,100,908 元", passages) == []          # a different number is not traced
+    assert trace_figures("收入 1175301034.32 元", passages)[0]["page"] == 3  # spelled without separators
+
+    search = lambda query, k: passages[:2]  # noqa: E731
+    conn = replay_conn([{"content": "", "tool_calls": [call("kb_search", {"query": "现金流量净额"}, "k1")]},
+                        "2019年经营活动产生的现金流量净额是369,100,908.49元。"])
+    events = list(run_agent(conn, "2019年经营活动产生的现金流量净额是多少？", builtin_tools(AgentContext(kb_search=search)),
+                            today="2026-11-22"))
+    answer = answer_of(events)
+    assert answer.text.endswith("来源（数字在知识库原文中的位置）：a.pdf 第 11 页（369100908.49）")
+    assert answer.data["sources"] == [{"figure": "369100908.49", "file": "a.pdf", "page": 11}]
+    # No passage retrieved: the answer is left as the model wrote it.
+    conn2 = replay_conn(["净额是369,100,908.49元。"], name="plain.jsonl")
+    assert answer_of(list(run_agent(conn2, "净额是多少？", builtin_tools(AgentContext()), today="2026-11-22"))).text \
+        == "净额是369,100,908.49元。"

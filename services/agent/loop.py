@@ -134,6 +134,13 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
               stop_event: threading.Event | None = None, today: str | None = None,
               clock: Callable[[], float] = time.monotonic) -> Iterator[AgentEvent]:
     """Answer a question, letting the model call tools; yields each step as it happens, the answer last."""
+    from services.agent.sources import with_sources
+    yield from with_sources(_run(conn, question, tools, history=history, lang=lang, max_steps=max_steps,
+                                 time_limit_s=time_limit_s, stop_event=stop_event, today=today, clock=clock), lang)
+
+
+def _run(conn: Connection, question: str, tools: Sequence[AgentTool], *, history, lang, max_steps, time_limit_s,
+         stop_event, today, clock) -> Iterator[AgentEvent]:
     question = (question or "").strip()
     if not question:
         raise InputError("agent.error.empty_question")

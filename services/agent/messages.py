@@ -42,6 +42,9 @@ i18n.register({
     "agent.trace_done": {"zh": "推理与工具调用过程（{steps} 步）", "en": "Reasoning and tool calls ({steps} steps)"},
     "agent.trace_failed": {"zh": "推理与工具调用过程（未完成）", "en": "Reasoning and tool calls (not finished)"},
     "agent.no_answer": {"zh": "没有得到回答。", "en": "No answer was produced."},
+    "agent.sources": {"zh": "来源（数字在知识库原文中的位置）：{sources}", "en": "Sources (where the figures stand in the "
+                                                                          "knowledge base): {sources}"},
+    "agent.source": {"zh": "{file} 第 {page} 页（{figure}）", "en": "{file} p. {page} ({figure})"},
     "agent.answer_is_last_result": {"zh": "模型没有写出回答。最后一次工具调用的结果是：\n\n{result}",
                                     "en": "The model wrote no answer. The last tool result was:\n\n{result}"},
     "agent.event.thought": {"zh": "思考", "en": "Thought"},
