@@ -16,6 +16,13 @@ any run; nothing was tuned on these questions, so every figure is held out):
   chart.
 - report: "四方科技2019年的营业收入是多少？": the answer has 1,175,301,034.32 元 within 1%.
 
+Tuning set (`--set tune`, written before any change to the agent and the only questions looked at while changing
+it; the issue's five above are `--set heldout`, the default): one question of each kind with other numbers, other
+wording and other data of the same session — "把 150、260、370 分别乘 2 再加 15" (315, 535, 755), "今天星期几？距离
+今年年底还有多少天？" (the weekday and the days to 31 December), sf19-07 货币资金 905,402,299.44 (a tuning question
+of the KB split, evidence pages 14, 59, 91), "各产品的销售额合计是多少？画个图" (A 180, B 210, with a chart), and
+四方科技's 2019 净利润 129,465,020.68.
+
 Every run's trace (each tool call with its arguments, each result, the answer) is saved with --out.
 """
 from __future__ import annotations
@@ -43,6 +50,30 @@ QUESTIONS = {
     "table": "按地区汇总销售额，画个图",
     "report": "四方科技2019年的营业收入是多少？",
 }
+# What each held-out question must produce (the rules in the docstring).
+EXPECTED = {
+    "calc": {"3000", "4200", "5400"},
+    "date": "quarter",
+    "kb": KB_QUESTION[1:],
+    "table": SALES_SUMS,
+    "report": REVENUE,
+}
+TUNE_QUESTIONS = {
+    "calc": "把 150、260、370 分别乘 2 再加 15",
+    "date": "今天星期几？距离今年年底还有多少天？",
+    "kb": "2019年末公司货币资金余额是多少？请注明页码。",
+    "table": "各产品的销售额合计是多少？画个图",
+    "report": "四方科技2019年的净利润是多少？",
+}
+TUNE_EXPECTED = {
+    "calc": {"315", "535", "755"},
+    "date": "year",
+    "kb": (905_402_299.44, [14, 59, 91]),
+    "table": {"A": 180.0, "B": 210.0},
+    "report": 129_465_020.68,
+}
+SETS = {"heldout": (QUESTIONS, EXPECTED), "tune": (TUNE_QUESTIONS, TUNE_EXPECTED)}
+_WEEKDAY_NAMES = ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"]
 _UNITS = {"亿": 1e8, "万": 1e4, "千": 1e3}
 
 
@@ -72,8 +103,9 @@ def cited_pages(text: str) -> set[int]:
     return pages
 
 
-def judge(key: str, events: list, ctx) -> tuple[bool, str]:
+def judge(key: str, events: list, ctx, expected: dict | None = None) -> tuple[bool, str]:
     """Right or wrong by the rule in the module docstring, and why."""
+    want = (expected or EXPECTED)[key]
     from services.agent import answer_of
     answer = answer_of(events)
     text = answer.text if answer else ""
@@ -81,21 +113,26 @@ def judge(key: str, events: list, ctx) -> tuple[bool, str]:
     tools = {e.tool for e in calls}
     if key == "calc":
         got = {f"{v:g}" for v in amounts(text)}
-        ok = "calculator" in tools and {"3000", "4200", "5400"} <= got
+        ok = "calculator" in tools and want <= got
         return ok, f"tools={sorted(tools)} numbers={sorted(got)[:8]}"
     if key == "date":
         now = ctx.current_time()
+        nums = {int(v) for v in amounts(text) if float(v).is_integer()}
+        if want == "year":
+            days = (now.date().replace(month=12, day=31) - now.date()).days
+            weekday = _WEEKDAY_NAMES[now.weekday()]
+            ok = days in nums and weekday.replace("星期", "") in text.replace("星期天", "星期日").replace("周", "星期")
+            return ok, f"expected {weekday} and {days} days; numbers={sorted(nums)[:10]}"
         end_month = 3 * ((now.month - 1) // 3) + 3
         end = now.date().replace(month=end_month, day=calendar.monthrange(now.year, end_month)[1])
         days = (end - now.date()).days
-        nums = {int(v) for v in amounts(text) if float(v).is_integer()}
         written = {now.date().isoformat(), f"{now.month}月{now.day}日", f"{now.month}月{now.day}号",
                    f"{now.year}年{now.month}月{now.day}"}
         ok = days in nums and any(w in text.replace(" ", "") for w in written)
         return ok, f"expected {now.date()} and {days} days; numbers={sorted(nums)[:10]}"
     if key == "kb":
         pages = cited_pages(text)
-        ok = "kb_search" in tools and near(text, KB_QUESTION[1]) and bool(pages & set(KB_QUESTION[2]))
+        ok = "kb_search" in tools and near(text, want[0]) and bool(pages & set(want[1]))
         return ok, f"tools={sorted(tools)} pages={sorted(pages)}"
     if key == "table":
         for e in events:
@@ -105,11 +142,11 @@ def judge(key: str, events: list, ctx) -> tuple[bool, str]:
                     got = {str(r[0]): float(r[-1]) for r in rows}
                 except (TypeError, ValueError):
                     continue
-                if got == SALES_SUMS and e.data.get("chart"):
+                if got == want and e.data.get("chart"):
                     return True, "rows and chart right"
         return False, f"tools={sorted(tools)}"
     if key == "report":
-        return near(text, REVENUE), f"tools={sorted(tools)}"
+        return near(text, want), f"tools={sorted(tools)}"
     raise KeyError(key)
 
 
@@ -139,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--model", default="qwen2.5-coder-1.5b-instruct")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--only", help="comma-separated question keys: " + ",".join(QUESTIONS))
+    ap.add_argument("--set", choices=sorted(SETS), default="heldout",
+                    help="heldout: the issue's five questions (default); tune: the questions changes were tried on")
     ap.add_argument("--out", help="save every run's trace and verdict as JSON")
     ap.add_argument("--rejudge", action="store_true", help="judge the traces saved in --out again, asking nothing")
     args = ap.parse_args(argv)
@@ -150,18 +189,20 @@ def main(argv: list[str] | None = None) -> int:
     from services.agent import builtin_tools, run_agent
     from services.providers import get_provider
     conn = get_provider("local").connect(args.model, temperature=0.0, max_tokens=400)
-    keys = args.only.split(",") if args.only else list(QUESTIONS)
+    questions, expected = SETS[args.set]
+    keys = args.only.split(",") if args.only else list(questions)
     with tempfile.TemporaryDirectory() as tmp:
         ctx = session(Path(tmp))
+        ctx.conn = conn  # as the chat page does: table questions go to ChatBI's chain with the same model
         tools = builtin_tools(ctx)
         records = []
         for run in range(args.runs):  # round by round, so a stopped evaluation has every question
             for key in keys:
                 started = time.perf_counter()
-                events = list(run_agent(conn, QUESTIONS[key], tools, lang="zh", time_limit_s=600))
+                events = list(run_agent(conn, questions[key], tools, lang="zh", time_limit_s=600))
                 seconds = time.perf_counter() - started
-                ok, why = judge(key, events, ctx)
-                records.append({"question": key, "text": QUESTIONS[key], "run": run + 1, "right": ok, "why": why,
+                ok, why = judge(key, events, ctx, expected)
+                records.append({"question": key, "text": questions[key], "run": run + 1, "right": ok, "why": why,
                                 "seconds": round(seconds, 1), "trace": [e.to_dict() for e in events]})
                 print(f"{key} run {run + 1}: {'right' if ok else 'wrong'} ({why}) {seconds:.0f} s", flush=True)
                 save(args, keys, records)  # after every run, so a stopped evaluation keeps what it measured
@@ -181,10 +222,10 @@ def rejudge(args) -> int:
                   for e in r["trace"]]
         stamps = [e.data["now"] for e in events if e.tool == "date_info" and isinstance(e.data, dict) and "now" in e.data]
         ctx = AgentContext(now=(lambda t=dt.fromisoformat(stamps[0]): t)) if stamps else AgentContext()
-        r["right"], r["why"] = judge(r["question"], events, ctx)
+        r["right"], r["why"] = judge(r["question"], events, ctx, SETS[data.get("set", "heldout")][1])
         if r["question"] not in keys:
             keys.append(r["question"])
-    args.model = data["model"]
+    args.model, args.set = data["model"], data.get("set", "heldout")
     save(args, keys, data["runs"], show=True)
     return 0
 
@@ -202,7 +243,8 @@ def save(args, keys: list[str], records: list[dict], show: bool = False) -> None
             print(f"{key}: {summary[key]['right']}/{summary[key]['runs']} right, median {summary[key]['median_s']} s")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps({"model": args.model, "summary": summary, "runs": records},
+        Path(args.out).write_text(json.dumps({"model": args.model, "set": args.set, "summary": summary,
+                                             "runs": records},
                                              ensure_ascii=False, indent=1, default=str), encoding="utf-8")
 
 

@@ -71,12 +71,16 @@ def _sentiment_rows(data: list[dict], task: Task) -> list[dict]:
 
 
 def _agent_rows(data: dict, task: Task) -> list[dict]:
-    from eval.agent_eval import QUESTIONS
+    from eval.agent_eval import SETS
+    part = data.get("set", "heldout")
+    questions = SETS[part][0]
+    tuned = ("held out: the agent's changes were tried on the tuning questions (`--set tune`) only"
+             if part == "heldout" else "tuning questions: the agent's changes were tried on these")
     rows = []
     for key, s in data["summary"].items():
-        rows.append({"task": f"agent mode ({SHORT.get(data['model'], data['model'])})", "data": QUESTIONS[key],
+        rows.append({"task": f"agent mode ({SHORT.get(data['model'], data['model'])})", "data": questions[key],
                      "metric": "right over runs (rule in eval/agent_eval.py)", "value": f"{s['right']}/{s['runs']}",
-                     "s_item": s["median_s"], "tuned": "held out (nothing tuned on these questions)",
+                     "s_item": s["median_s"], "tuned": tuned,
                      # the runs actually made, whatever --agent-runs is now
                      "command": task.command.replace(f"--runs {AGENT_RUNS}", f"--runs {s['runs']}")})
     return rows
@@ -149,6 +153,8 @@ def tasks() -> list[Task]:
             name = f"sentiment_{part}_{SHORT[model]}"
             out.append(Task(name, ["-m", "eval.sentiment_eval", "--model", model, "--part", part, "--limit",
                                    str(limit), "--out", str(OUT / f"{name}.json")], _sentiment_rows))
+    out.append(Task("agent_tune", ["-m", "eval.agent_eval", "--set", "tune", "--model", BETTER, "--runs", "1",
+                                   "--out", str(OUT / "agent_tune.json")], _agent_rows))
     out.append(Task("agent", ["-m", "eval.agent_eval", "--model", BETTER, "--runs", str(AGENT_RUNS), "--out",
                               str(OUT / "agent.json")], _agent_rows))
     out.append(Task("contracts_rules", ["eval/contract_agreement.py", "--no-llm", "--json"], _contract_rows))

@@ -206,7 +206,8 @@ def test_the_built_in_model_calls_the_calculator_through_its_server():
     calls = [e for e in events if e.kind == "tool_call"]
     assert calls and calls[0].tool == "calculator"
     answer = answer_of(events)
-    assert answer.status == "ok" and "5" in answer.text
+    # "repeated": the 1.5B may ask for the same sum again; it is then answered from the result it has.
+    assert answer.status in ("ok", "repeated") and not answer.error and "5" in answer.text
 
 
 # ------------------------------------------------------------------ dates
@@ -220,3 +221,74 @@ def test_date_tool_days_until_quarter_end_with_the_session_clock(replay_conn):
     assert out["quarter_end"] == "2026-12-31" and out["days_until_quarter_end"] == 39
     out = execute(tools, "date_info", {"date": "2024-01-31", "add_months": 1, "until": "2024-12-31"}, "zh").data
     assert out["date"] == "2024-02-29" and out["days_until"] == 306 and out["days_until_quarter_end"] == 31
+
+
+# ------------------------------------------------------------------ small models' habits (docs/quality.md traces)
+
+def test_a_call_written_as_text_with_doubled_braces_is_run_as_a_call(replay_conn):
+    # The built-in 1.5B wrote '{{"name": …, "arguments": …}}', which the server's tool-call reader left as text.
+    written = '{{"name": "calculator", "arguments": {"expression": "150*2+15, 260*2+15"}}}'
+    conn = replay_conn([written, "结果是 315 和 535。"])
+    events = run(conn, "把 150、260 分别乘 2 再加 15")
+    call_event = [e for e in events if e.kind == "tool_call"]
+    assert len(call_event) == 1 and call_event[0].tool == "calculator"
+    assert [e.data["results"] for e in events if e.kind == "observation"] == [["315", "535"]]
+    answer = answer_of(events)
+    assert answer.text == "结果是 315 和 535。" and "{" not in answer.text
+    # The model sees its call as a call, followed by its result.
+    second = script_for(conn.replay_path).requests[1]
+    assert [m["role"] for m in second][-2:] == ["assistant", "tool"]
+    assert second[-2]["tool_calls"][0]["name"] == "calculator"
+
+
+@pytest.mark.parametrize("text, names", [
+    ('<tool_call>\n{"name": "date_info", "arguments": {}}\n</tool_call>', ["date_info"]),
+    ('```json\n{"name": "calculator", "arguments": {"expression": "1+1"}}\n```', ["calculator"]),
+    ('{"name": "calculator", "arguments": "{\\"expression\\": \\"2*3\\"}"}', ["calculator"]),
+    ('[{"name": "date_info", "arguments": {}}, {"name": "calculator", "arguments": {"expression": "1+2"}}]',
+     ["date_info", "calculator"]),
+])
+def test_calls_written_as_text_in_tags_fences_or_lists_are_read(text, names):
+    from services.agent.loop import calls_in_text
+    tools = {t.name: t for t in builtin_tools(AgentContext())}
+    assert [c["name"] for c in calls_in_text(text, tools)] == names
+
+
+@pytest.mark.parametrize("text", [
+    '计算方法如下：{"name": "calculator", "arguments": {"expression": "1+1"}}',   # words around it: an answer
+    '{"name": "shell", "arguments": {"cmd": "rm -rf /"}}',                        # not one of the tools
+    '{"name": "calculator", "arguments": [1, 2]}',                                # arguments not an object
+    '{"name": "calculator"',                                                     # not JSON
+    "结果是 3000。",
+])
+def test_text_that_is_not_only_a_call_to_a_known_tool_stays_the_answer(text):
+    from services.agent.loop import calls_in_text
+    tools = {t.name: t for t in builtin_tools(AgentContext())}
+    assert calls_in_text(text, tools) == []
+
+
+def test_silence_after_tool_results_gets_one_turn_without_tools(replay_conn):
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("calculator", {"expression": "150*2+15, 260*2+15, 370*2+15"}, "c1")]},
+        "",
+        "分别是 315、535、755。",
+    ])
+    events = run(conn, "把 150、260、370 分别乘 2 再加 15")
+    answer = answer_of(events)
+    assert answer.text == "分别是 315、535、755。"
+    script = script_for(conn.replay_path)
+    assert script.remaining == 0 and "tools" not in script.request_options[2]
+
+
+def test_still_silent_the_user_gets_the_last_tool_result(replay_conn):
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("calculator", {"expression": "150*2+15, 260*2+15"}, "c1")]}, "", ""])
+    answer = answer_of(run(conn, "把 150、260 分别乘 2 再加 15"))
+    assert "没有写出回答" in answer.text and '"315"' in answer.text and '"535"' in answer.text
+
+
+def test_the_calculator_example_is_not_the_users_question():
+    # The old example was one of the evaluation's questions with one item left out, and the 1.5B copied it.
+    (calc,) = [t for t in builtin_tools(AgentContext()) if t.name == "calculator"]
+    described = json.dumps(calc.schema(), ensure_ascii=False)
+    assert "2000" not in described and "one per item" in described

@@ -209,3 +209,107 @@ def test_kb_search_tool_over_a_real_knowledge_base(replay_conn, tmp_path):
     top = back["passages"][0]
     assert top["file"] == "租赁合同.pdf" and top["page"] == 2 and "七日内退还" in top["text"]
     assert answer_of(events).status == "ok" and "第2页" in answer_of(events).text
+
+
+def test_tool_descriptions_name_the_sessions_tables_reports_and_base(tmp_path, sales_csv):
+    from services.agent import kb_searcher
+    ws = Workspace()
+    ws.add_upload(sales_csv, "sales.csv", sales_csv.stat().st_size)
+    report = analyze(cn_report(tmp_path / "report.pdf"))
+    ctx = AgentContext(chatbi=ws, reports=[report], kb_search=kb_searcher("合同库"))
+    described = {t.name: t.schema()["function"]["description"] for t in builtin_tools(ctx)}
+    assert '"sales"("region", "product", "amount")' in described["query_tables"]
+    assert "测试科技股份有限公司" in described["financial_figures"] and "2021" in described["financial_figures"]
+    assert "kb_search" in described["financial_figures"]  # what is not a key figure goes to the documents
+    assert "合同库" in described["kb_search"]
+    # A session without the data gets no such tools, and the descriptions do not name other sessions' data.
+    bare = {t.name: t.schema()["function"]["description"] for t in builtin_tools(AgentContext())}
+    assert set(bare) == {"calculator", "date_info"}
+
+
+def test_a_table_question_without_sql_goes_through_chatbis_chain(replay_conn, sales_csv):
+    # The built-in 1.5B wrote "SELECT sum(销售额) FROM 销售" for a per-product question; ChatBI's chain, with the
+    # column values and its rules in the prompt, is what answers table questions on the ChatBI page.
+    ws = Workspace()
+    ws.add_upload(sales_csv, "sales.csv", sales_csv.stat().st_size)
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("query_tables", {"question": "各产品的销售额合计是多少？"}, "q1")]},
+        "```sql\nSELECT product, SUM(amount) AS total FROM sales GROUP BY product ORDER BY product\n```",
+        "A 150，B 115.5。",
+    ])
+    ctx = AgentContext(chatbi=ws, conn=conn)
+    events = list(run_agent(conn, "各产品的销售额合计是多少？", builtin_tools(ctx), today="2026-11-22"))
+    result = [e for e in events if e.kind == "observation" and e.call_id == "q1"][0]
+    assert not result.error and [(r[0], float(r[1])) for r in result.data["rows"]] == [("A", 150.0), ("B", 115.5)]
+    script = script_for(conn.replay_path)
+    assert "各产品的销售额合计是多少？" in script.requests[1][-1]["content"]   # ChatBI was asked the question
+    assert "tools" not in script.request_options[1]                        # as a plain SQL request
+    assert answer_of(events).text == "A 150，B 115.5。"
+
+
+def test_a_table_question_that_chatbi_cannot_answer_safely_is_a_tool_error(replay_conn, sales_csv):
+    ws = Workspace()
+    ws.add_upload(sales_csv, "sales.csv", sales_csv.stat().st_size)
+    conn = replay_conn(["```sql\nDELETE FROM sales\n```"] * 4)
+    tools = {t.name: t for t in builtin_tools(AgentContext(chatbi=ws, conn=conn))}
+    with pytest.raises(ToolError):
+        execute(tools, "query_tables", {"question": "清空销售表"}, "zh")
+    assert len(ws.files.run("SELECT * FROM sales").rows) == 5
+    no_model = {t.name: t for t in builtin_tools(AgentContext(chatbi=ws))}
+    with pytest.raises(ToolError):
+        execute(no_model, "query_tables", {"question": "各产品的销售额合计"}, "zh")
+
+
+def test_a_report_figure_question_is_also_looked_up_in_the_knowledge_base(replay_conn, tmp_path):
+    # The 1.5B answered "货币资金" with the report's 资产总计; the documents' own passages are a second reading.
+    report = analyze(cn_report(tmp_path / "report.pdf"))
+    asked = []
+
+    def search(query: str, k: int) -> list[dict]:
+        asked.append((query, k))
+        return [{"file": "report.pdf", "page": 9, "text": "货币资金 123,456.00", "score": 3.0}]
+
+    conn = replay_conn([
+        {"content": "", "tool_calls": [call("financial_figures", {"company": "测试科技", "figures": ["total_assets"]}, "f1")]},
+        "货币资金为 123,456.00 元（report.pdf 第 9 页）。",
+    ])
+    question = "测试科技 2021 年末货币资金是多少？"
+    events = list(run_agent(conn, question, builtin_tools(AgentContext(reports=[report], kb_search=search)),
+                            today="2026-11-22"))
+    assert asked == [(question, 5)]
+    auto = [e for e in events if e.kind == "tool_call" and e.tool == "kb_search"]
+    assert len(auto) == 1 and auto[0].data == {"automatic": True}
+    assert step_label(auto[0], "zh") == "同时检索知识库（自动） · kb_search"
+    sent = script_for(conn.replay_path).requests[1]
+    assert [m["role"] for m in sent][-4:] == ["assistant", "tool", "assistant", "tool"]   # a valid conversation
+    assert "123,456.00" in sent[-1]["content"] and '"资产总计"' in sent[-3]["content"]
+    # Without a knowledge base nothing extra happens.
+    conn2 = replay_conn([{"content": "", "tool_calls": [call("financial_figures", {"company": "测试科技"}, "f1")]},
+                         "好的。"], name="no_kb.jsonl")
+    plain = list(run_agent(conn2, question, builtin_tools(AgentContext(reports=[report])), today="2026-11-22"))
+    assert [e.tool for e in plain if e.kind == "tool_call"] == ["financial_figures"]
+
+
+def test_figures_in_the_answer_are_traced_to_the_passage_that_holds_them(replay_conn):
+    from services.agent.sources import figures_in, trace_figures
+    passages = [{"file": "a.pdf", "page": 3, "text": "营业收入 | 1,175,301,034.32 | 1,000.00"},
+                {"file": "a.pdf", "page": 11, "text": "经营活动产生的现金流量净额 369,100,908.49 元"},
+                {"file": "b.pdf", "page": 2, "text": "合计 | 9369,100,908.49"}]
+    assert figures_in("2019年净额是369,100,908.49元，增长 12.5%，2019 年") == ["369100908.49", "12.5"]
+    assert trace_figures("净额为 369,100,908.49 元", passages) == [
+        {"figure": "369100908.49", "file": "a.pdf", "page": 11}]
+    assert trace_figures("净额为 369,100,908 元", passages) == []          # a different number is not traced
+    assert trace_figures("收入 1175301034.32 元", passages)[0]["page"] == 3  # spelled without separators
+
+    search = lambda query, k: passages[:2]  # noqa: E731
+    conn = replay_conn([{"content": "", "tool_calls": [call("kb_search", {"query": "现金流量净额"}, "k1")]},
+                        "2019年经营活动产生的现金流量净额是369,100,908.49元。"])
+    events = list(run_agent(conn, "2019年经营活动产生的现金流量净额是多少？", builtin_tools(AgentContext(kb_search=search)),
+                            today="2026-11-22"))
+    answer = answer_of(events)
+    assert answer.text.endswith("来源（数字在知识库原文中的位置）：a.pdf 第 11 页（369100908.49）")
+    assert answer.data["sources"] == [{"figure": "369100908.49", "file": "a.pdf", "page": 11}]
+    # No passage retrieved: the answer is left as the model wrote it.
+    conn2 = replay_conn(["净额是369,100,908.49元。"], name="plain.jsonl")
+    assert answer_of(list(run_agent(conn2, "净额是多少？", builtin_tools(AgentContext()), today="2026-11-22"))).text \
+        == "净额是369,100,908.49元。"

@@ -494,7 +494,7 @@ class ChatTurns:
         use_kb = S.get("chat.use_kb") and S.get("chat.kb_base")
         # The agent reads what this session loaded on the other pages: ChatBI tables, processed reports, the chosen base.
         context = agent.AgentContext(lang=self.lang, chatbi=S.get("bi.workspace"), reports=list(S.get("fin.results", {}).values()),
-                                     kb_search=agent.kb_searcher(S["chat.kb_base"]) if use_kb else None)
+                                     kb_search=agent.kb_searcher(S["chat.kb_base"]) if use_kb else None, conn=conn)
         history = [{"role": m["role"], "content": m["content"]} for m in S["chat.messages"]
                    if m["role"] in ("user", "assistant") and m.get("content")]
         try:

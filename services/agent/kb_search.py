@@ -10,4 +10,5 @@ def kb_searcher(kb_name: str, **options) -> KnowledgeSearch:
         from services.kb import retrieve
         return [{"file": p.file, "page": p.page, "text": p.text, "score": p.score}
                 for p in retrieve(kb_name, query, k, **options)]
+    search.base = kb_name  # named in the tool's description
     return search

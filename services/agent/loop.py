@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -133,6 +134,13 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
               stop_event: threading.Event | None = None, today: str | None = None,
               clock: Callable[[], float] = time.monotonic) -> Iterator[AgentEvent]:
     """Answer a question, letting the model call tools; yields each step as it happens, the answer last."""
+    from services.agent.sources import with_sources
+    yield from with_sources(_run(conn, question, tools, history=history, lang=lang, max_steps=max_steps,
+                                 time_limit_s=time_limit_s, stop_event=stop_event, today=today, clock=clock), lang)
+
+
+def _run(conn: Connection, question: str, tools: Sequence[AgentTool], *, history, lang, max_steps, time_limit_s,
+         stop_event, today, clock) -> Iterator[AgentEvent]:
     question = (question or "").strip()
     if not question:
         raise InputError("agent.error.empty_question")
@@ -159,6 +167,7 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
     started = clock()
     step = 0
     seen_calls: set[str] = set()
+    searched = False
     while True:
         if stop_event is not None and stop_event.is_set():
             yield AgentEvent("answer", i18n.t("agent.notice.stopped", lang), status="stopped", step=step)
@@ -182,6 +191,18 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
         calls = list(reply.tool_calls or [])
         bad_calls = list(getattr(reply, "invalid_tool_calls", None) or [])
         if not calls and not bad_calls:
+            written = calls_in_text(text, tool_by_name, step)
+            if written:
+                # A small model wrote its call as text (double braces, a code fence) that the server's tool-call
+                # reader did not take: it is still a call, and the user should not see it as the answer.
+                calls = written
+                reply = AIMessage(content="", tool_calls=written)
+        if not calls and not bad_calls:
+            if not text and step > 1:
+                # Nothing said after tool results (the 1.5B stops like this): one more turn, without tools.
+                yield from _final_without_tools(conn, base, messages, lang, max_steps, step, prompt="agent.repeat_prompt",
+                                                status="ok")
+                return
             yield AgentEvent("answer", text or i18n.t("agent.no_answer", lang), status="ok", step=step)
             return
         if calls and not bad_calls and all(_call_key(c) in seen_calls for c in calls):
@@ -218,6 +239,10 @@ def run_agent(conn: Connection, question: str, tools: Sequence[AgentTool], *, hi
             messages.append(ToolMessage(content=content, tool_call_id=call.get("id") or "", name=call["name"]))
             yield AgentEvent("observation", content, tool=call["name"], call_id=call.get("id"), data=output.data,
                              step=step)
+        if not searched and "kb_search" in tool_by_name and any(
+                getattr(tool_by_name.get(c["name"]), "then_search", False) for c in calls):
+            searched = True
+            yield from _search_question(tool_by_name, question, messages, lang, step)
         for bad in bad_calls:
             # Arguments that were not even JSON: tell the model, as the schema check would.
             detail = str(bad.get("error") or "arguments are not valid JSON")[:300]
@@ -250,6 +275,57 @@ def _plain_answer(conn: Connection, history, question: str, lang: str) -> Iterat
     yield AgentEvent("answer", result.text, status="no_tools")
 
 
+SEARCH_FIRST_K = 5  # the tool's own default
+
+
+def _search_question(tool_by_name, question: str, messages: list, lang: str, step: int) -> Iterator[AgentEvent]:
+    """Look the user's question up in the knowledge base, as a call the model sees it made."""
+    call = {"name": "kb_search", "args": {"query": question[:500], "k": SEARCH_FIRST_K}, "id": f"auto-{step}",
+            "type": "tool_call"}
+    messages.append(AIMessage(content="", tool_calls=[call]))
+    yield AgentEvent("tool_call", tool="kb_search", args=call["args"], call_id=call["id"], step=step,
+                     text=_json(call["args"]), data={"automatic": True})
+    try:
+        output = execute(tool_by_name, "kb_search", call["args"], lang)
+    except ToolError as exc:
+        messages.append(ToolMessage(content=f"Error: {exc.message('en')}", tool_call_id=call["id"], name="kb_search",
+                                    status="error"))
+        yield AgentEvent("observation", exc.message(lang), tool="kb_search", call_id=call["id"], error=True, step=step)
+        return
+    messages.append(ToolMessage(content=output.text[:MAX_OBSERVATION_CHARS], tool_call_id=call["id"], name="kb_search"))
+    yield AgentEvent("observation", output.text[:MAX_OBSERVATION_CHARS], tool="kb_search", call_id=call["id"],
+                     data=output.data, step=step)
+
+
+def calls_in_text(text: str, tool_by_name: dict, step: int = 0) -> list[dict]:
+    """Tool calls a model wrote as text ({"name": …, "arguments": {…}}, in tags, fences or doubled braces), if the
+    text is nothing but such calls to known tools; otherwise none."""
+    decoder = json.JSONDecoder()
+    calls, rest, pos = [], [], 0
+    for m in re.finditer(r'\{\s*"name"\s*:', text):
+        if m.start() < pos:
+            continue
+        try:
+            obj, end = decoder.raw_decode(text, m.start())
+        except ValueError:
+            continue
+        args = obj.get("arguments", obj.get("parameters", {})) if isinstance(obj, dict) else None
+        if isinstance(args, str):
+            try:
+                args = json.loads(args)
+            except ValueError:
+                args = None
+        if not isinstance(args, dict) or obj.get("name") not in tool_by_name:
+            return []
+        rest.append(text[pos:m.start()])
+        calls.append({"name": obj["name"], "args": args, "id": f"text-{step}-{len(calls)}", "type": "tool_call"})
+        pos = end
+    rest.append(text[pos:])
+    # Only wrapping may be left over: braces, tags, fences, punctuation, white space.
+    leftover = re.sub(r"</?tool_call>|```(?:json)?|[{}\[\],;\s]", "", "".join(rest))
+    return calls if calls and not leftover else []
+
+
 def _call_key(call: dict) -> str:
     return f"{call.get('name')}:{json.dumps(call.get('args') or {}, sort_keys=True, ensure_ascii=False)}"
 
@@ -263,8 +339,13 @@ def _final_without_tools(conn, base, messages, lang, max_steps, step, *, prompt:
     except AppError as exc:
         yield AgentEvent("answer", exc.message(lang), error=True, status=status, step=step + 1)
         return
-    text = _text(reply.content).strip() or (i18n.t("agent.notice.step_limit", lang, steps=max_steps)
-                                            if status == "step_limit" else i18n.t("agent.no_answer", lang))
+    text = _text(reply.content).strip()
+    if not text:
+        last = next((m for m in reversed(messages) if isinstance(m, ToolMessage) and m.status != "error"), None)
+        # Still silent: the user gets the last result the tools gave rather than nothing.
+        text = i18n.t("agent.answer_is_last_result", lang, result=_text(last.content)[:1500]) if last else (
+            i18n.t("agent.notice.step_limit", lang, steps=max_steps) if status == "step_limit"
+            else i18n.t("agent.no_answer", lang))
     yield AgentEvent("answer", text, status=status, step=step + 1)
 
 

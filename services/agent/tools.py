@@ -41,6 +41,7 @@ class AgentContext:
     kb_search: KnowledgeSearch | None = None
     timezone: str = DEFAULT_TZ
     now: Callable[[], datetime] | None = None        # a fixed clock for tests; real time otherwise
+    conn: Any = None                                 # the chat's model connection: table questions go to ChatBI with it
 
     def current_time(self) -> datetime:
         """Now in the session's time zone."""
@@ -72,6 +73,7 @@ class AgentTool:
     run: Callable[[dict], ToolOutput]
     args_model: type[BaseModel] | None = None
     source: str = "builtin"                          # "builtin" or "mcp:<server>"
+    then_search: bool = False                        # the question is also looked up in the knowledge base after it
 
     def schema(self) -> dict:
         """The OpenAI-style function definition passed to `bind_tools`."""
@@ -133,7 +135,8 @@ class CalculatorArgs(BaseModel):
     expression: str = Field(..., max_length=calculator.MAX_CHARS,
                             description="Arithmetic with numbers, + - * / // % ** (or ^), parentheses and "
                                         "abs/round/min/max/sum/sqrt. Separate several expressions with commas to "
-                                        "get several results, e.g. '(2000+1000-500)*1.2, (3000+1000-500)*1.2'.")
+                                        "get several results, one per item asked about, e.g. "
+                                        "'(12+3)*2, (40+3)*2, 7/4'.")
 
 
 def _calculate(args: dict) -> ToolOutput:
@@ -253,9 +256,10 @@ class ListTablesArgs(BaseModel):
 class QueryArgs(BaseModel):
     """Arguments of the table query."""
 
-    sql: str = Field(..., min_length=1, max_length=8000,
-                     description="one read-only SELECT over the tables listed by list_tables (DuckDB dialect)")
-    question: str = Field("", max_length=500, description="the question this query answers (used for the chart)")
+    question: str = Field("", max_length=500, description="the question about the tables, in the user's words")
+    sql: str = Field("", max_length=8000,
+                     description="optional: one read-only SELECT (DuckDB dialect); leave it empty and the table "
+                                 "assistant writes and checks the SQL for the question")
 
 
 def _list_tables_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
@@ -275,8 +279,19 @@ def _query_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
         source = ctx.bi_source
         if source is None or not source.table_names():
             raise ToolError("agent.error.no_tables")
-        # The same path as an edited query in ChatBI: guard (read-only, known tables), row cap, time limit, chart.
-        answer = rerun(source, args["sql"], args.get("question") or "", None, ctx.lang)
+        sql, question = (args.get("sql") or "").strip(), (args.get("question") or "").strip()
+        if not sql and not question:
+            raise ToolError("agent.error.bad_args", name="query_tables", detail="give the question (or a SELECT)")
+        if sql:
+            # The same path as an edited query in ChatBI: guard (read-only, known tables), row cap, time limit, chart.
+            answer = rerun(source, sql, question, None, ctx.lang)
+        elif ctx.conn is not None:
+            # ChatBI's own chain (schema with values, name fixing, repair rounds) writes better SQL than a small
+            # model does inside a tool call; its SQL goes through the same guard.
+            from services.chatbi.assistant import ask
+            answer = ask(source, ctx.conn, question, lang=ctx.lang, summarize=False)
+        else:
+            raise ToolError("agent.error.bad_args", name="query_tables", detail="sql is required here")
         if answer.error is not None:
             raise ToolError("agent.error.tool_failed", name="query_tables", detail=answer.error.message(ctx.lang))
         res = answer.result
@@ -293,6 +308,9 @@ def _query_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
 
 # ------------------------------------------------------------------ financial reports
 
+FIGURE_LABELS = {"revenue": "营业收入", "operating_cost": "营业成本", "gross_profit": "毛利",
+                 "net_profit": "净利润", "net_profit_attributable": "归属于母公司股东的净利润",
+                 "total_assets": "资产总计", "total_liabilities": "负债合计"}
 FigureName = Literal["revenue", "operating_cost", "gross_profit", "net_profit", "net_profit_attributable",
                      "total_assets", "total_liabilities"]
 
@@ -369,7 +387,13 @@ def _financial_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
                             "values_in": "currency units (yuan/dollars), already multiplied by the report's unit",
                             "figures": figures, "ratios": {k: r for k, r in ratios.items() if r is not None},
                             "checks_failed": [c["name"] for c in v.get("checks") or [] if not c.get("ok")]})
-        return ToolOutput(_json({"reports": reports}), {"reports": reports})
+        body: dict[str, Any] = {"reports": reports}
+        if ctx.kb_search is not None:
+            # The 1.5B asked for total_assets when the user asked for 货币资金: the labels say what each figure is.
+            body["labels"] = {name: FIGURE_LABELS[name] for name in (wanted or FIGURE_LABELS)}
+            body["note"] = ("Only the figures above. If the question asks for a different line item or fact, "
+                            "call kb_search with the question.")
+        return ToolOutput(_json(body), {"reports": reports})
     return run
 
 
@@ -377,23 +401,65 @@ def _financial_tool(ctx: AgentContext) -> Callable[[dict], ToolOutput]:
 
 def builtin_tools(ctx: AgentContext) -> list[AgentTool]:
     """The built-in tools for one session: always calculator and dates; the others when the session has the data."""
+    # The descriptions name what this session holds (tables and columns, reports, the base): a small model picks
+    # the right tool and the real table names from them instead of inventing a table or a company.
     tools = [
         typed_tool("calculator", "Exact decimal arithmetic. Use it for every calculation instead of guessing.",
                    CalculatorArgs, _calculate),
-        typed_tool("date_info", "Today's date and time, date arithmetic (add days/months), the weekday, the end of "
-                                "the month/quarter/year and the days until them, and days between two dates.",
-                   DateArgs, _date_tool(ctx)),
+        typed_tool("date_info", "Today's date and time (call it with no arguments for today), date arithmetic (add "
+                                "days/months), the weekday, and the end of the date's own month/quarter/year with the "
+                                "days until them (so 'this quarter' needs no months added), and days between two "
+                                "dates.", DateArgs, _date_tool(ctx)),
     ]
     if ctx.kb_search is not None:
-        tools.append(typed_tool("kb_search", "Search the user's knowledge base; returns passages with file and page "
-                                             "to cite.", KbArgs, _kb_tool(ctx)))
+        base = getattr(ctx.kb_search, "base", None)
+        tools.append(typed_tool("kb_search", "Search the documents in the user's knowledge base"
+                                + (f" '{base}'" if base else "") + " for any fact, figure or clause they state; "
+                                "returns passages with file and page to cite.", KbArgs, _kb_tool(ctx)))
     if ctx.chatbi is not None:
+        tables = _tables_in_brief(ctx)
         tools.append(typed_tool("list_tables", "The tables the user loaded: columns, types and sample rows.",
                                 ListTablesArgs, _list_tables_tool(ctx)))
-        tools.append(typed_tool("query_tables", "Run one read-only SQL SELECT over the loaded tables; returns rows "
-                                                "and a suggested chart.", QueryArgs, _query_tool(ctx)))
+        tools.append(typed_tool("query_tables", "Answer a question over the loaded tables (totals, per-group sums, "
+                                "rankings, filters): returns the SQL that ran, its rows and a suggested chart."
+                                + (f" The tables: {tables}." if tables else ""), QueryArgs, _query_tool(ctx)))
     if ctx.reports:
-        tools.append(typed_tool("financial_figures", "Key figures (revenue, cost, gross profit, net profit, assets, "
-                                                     "liabilities) with page numbers, and margins, from the financial "
-                                                     "reports the user processed.", FinancialArgs, _financial_tool(ctx)))
+        reports = _reports_in_brief(ctx)
+        tools.append(typed_tool("financial_figures", "Only these key figures, with page numbers, and margins: "
+                                + ", ".join(f"{k} {v}" for k, v in FIGURE_LABELS.items())
+                                + ", from the financial reports the user processed"
+                                + (f" ({reports})" if reports else "")
+                                + (". Any other figure or fact of a report (other line items, cash flows, notes): "
+                                   "kb_search." if ctx.kb_search is not None else "."),
+                                FinancialArgs, _financial_tool(ctx)))
+        # A second reading from the documents themselves: the 1.5B took 资产总计 for 货币资金 and never searched.
+        tools[-1].then_search = ctx.kb_search is not None
     return tools
+
+
+MAX_TABLES_IN_BRIEF = 8
+MAX_COLUMNS_IN_BRIEF = 12
+
+
+def _tables_in_brief(ctx: AgentContext) -> str:
+    """'name(col, col, …); …' of the loaded tables, or '' when they cannot be listed."""
+    from services.chatbi.naming import quote
+    source = ctx.bi_source
+    try:
+        infos = source.describe()[:MAX_TABLES_IN_BRIEF] if source is not None else []
+    except Exception:  # noqa: BLE001 - a database that cannot be described still gets the tools, without the list
+        return ""
+    return "; ".join(f"{quote(i.name)}(" + ", ".join(quote(c.name) for c in i.columns[:MAX_COLUMNS_IN_BRIEF])
+                     + (", …" if len(i.columns) > MAX_COLUMNS_IN_BRIEF else "") + ")" for i in infos)
+
+
+def _reports_in_brief(ctx: AgentContext) -> str:
+    """'company (short name, code) year; …' of the processed reports."""
+    out = []
+    for view in (report_view(r) for r in ctx.reports):
+        if view is None:
+            continue
+        names = [n for n in (view.get("short_name"), view.get("stock_code")) if n]
+        out.append(f"{view.get('company_name') or view.get('file')}" + (f" ({', '.join(names)})" if names else "")
+                   + (f" {view['fiscal_year']}" if view.get("fiscal_year") else ""))
+    return "; ".join(out)

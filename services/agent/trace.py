@@ -11,6 +11,8 @@ def step_label(event: AgentEvent, lang: str) -> str:
     """A one-line heading: 'Tool call · calculator', 'Observation · calculator', 'Tool error · …'."""
     key = "agent.event.error" if event.error and event.kind == "observation" else f"agent.event.{event.kind}"
     label = i18n.t(key, lang)
+    if event.kind == "tool_call" and event.data.get("automatic"):
+        label = i18n.t("agent.event.automatic_call", lang)  # the app made this call, not the model
     return f"{label} · {event.tool}" if event.tool else label
 
 

@@ -94,6 +94,7 @@ def run_agent_cli(args) -> int:
         question = sys.stdin.read()
     conn = connection_from_args(args)
     ctx = build_context(args, lang)
+    ctx.conn = conn  # table questions go to ChatBI's chain with the same model
     from services.agent.mcp_tools import configured_servers
     configs = configured_servers() + [McpServerConfig.parse(spec) for spec in getattr(args, "mcp", None) or []]
     with McpToolset(configs) as mcp:
