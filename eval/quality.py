@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -128,13 +129,19 @@ def _contract_rows(data: dict, task: Task) -> list[dict]:
 def _financial_rows(data: dict, task: Task) -> list[dict]:
     t = data["totals"]
     secs = sorted(data["seconds"])
+    names = ", ".join(r["file"].replace("_annual_report.pdf", "") for r in data["reports"])
+    errors = sum(bool(r.get("model_error")) for r in data["reports"])
     return [{"task": f"financials + model cross-check ({SHORT.get(data['model'], data['model'])})",
-             "data": f"reports, {data['split']} split of eval/financials_eval.py ({len(data['reports'])} reports)",
-             "metric": "fields right; wrong figures marked verified (goal 0)",
+             "data": f"reports, {data['split']} split of eval/financials_eval.py ({len(data['reports'])} reports: "
+                     f"{names})",
+             "metric": "fields right (within 0.01 on the expected page); wrong figures marked verified (goal 0)",
              "value": f"{t['right']}/{t['fields']} right; **{t['wrong_verified']} wrong verified** of {t['verified']} "
-                      f"verified; model alone {t['model_right']}/{t['model_fields']}",
-             "s_item": secs[len(secs) // 2] if secs else None,
-             "tuned": "held out" if data["split"] == "held-out" else "tuning reports",
+                      f"verified; {t['conflicts']} conflicts; model alone {t['model_right']}/{t['model_fields']}"
+                      + (f"; model errors in {errors} reports" if errors else ""),
+             "s_item": f"{statistics.median(secs):.0f} per report" if secs else None,
+             "tuned": "held out (the extractor was tuned on sifang, huajin, changchai: TUNING in "
+                      "eval/financials_eval.py, fixed before tuning)" if data["split"] == "held-out"
+                      else "tuning reports (TUNING in eval/financials_eval.py)",
              "command": task.command}]
 
 
