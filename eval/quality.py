@@ -176,7 +176,7 @@ def kb_answer_lines(data: dict) -> list[str]:
         verdict = "not judged" if r["right"] is None else "right" if r["right"] else "wrong"
         pages = ", ".join(f"{c['file']} p.{c['page']}" for c in r["citations"]) or "none"
         lines.append(f"- `{r['id']}` {r['doc']} ({r['kind']}) — **{verdict}** ({r['why']}); cited: {pages}; "
-                     f"evidence p.{r['evidence_pages']} {'cited' if r['cited_evidence'] else 'not cited'}, "
+                     f"evidence p.{', '.join(map(str, r['evidence_pages']))} {'cited' if r['cited_evidence'] else 'not cited'}, "
                      f"{'retrieved' if r['evidence_retrieved'] else 'not retrieved'}; {r['seconds']} s. Reference: "
                      f"{' '.join(r['reference'].split())[:120]} — answer: {' '.join(r['answer'].split())[:240]}")
     return lines
