@@ -40,7 +40,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from eval.kb_sets import DATA, evaluation_set
+from eval.kb_sets import DATA, evaluation_set_or_say_why
 
 _MARKER = re.compile(r"[\[【]\s*\d+(?:\s*[,，、;；]\s*\d+)*\s*[\]】]")
 _NUMBER = re.compile(
@@ -165,11 +165,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", type=Path, help="keep the index here and reuse it on the next run")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args(argv)
-    try:
-        files, questions = evaluation_set(args.set_name, args.part, args.data)
-    except (OSError, ValueError) as exc:
-        print(f"evaluation set not available: {exc}", file=sys.stderr)
+    loaded = evaluation_set_or_say_why(args.set_name, args.part, args.data)
+    if loaded is None:
         return 2
+    files, questions = loaded
     if not all(f.exists() for f in files):
         print(f"documents not found under {args.data}", file=sys.stderr)
         return 2

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from eval.kb_sets import DATA, evaluation_set
+from eval.kb_sets import DATA, evaluation_set_or_say_why
 
 
 def first_hit(passages, question: dict) -> int | None:
@@ -85,11 +85,10 @@ def main(argv=None) -> int:
                                                    "the part (to bound the time dense embedding takes)")
     parser.add_argument("--json", type=Path, help="write the results here")
     args = parser.parse_args(argv)
-    try:
-        files, questions = evaluation_set(args.set_name, args.part, args.data)
-    except (OSError, ValueError) as exc:
-        print(f"evaluation set not available: {exc}", file=sys.stderr)
+    loaded = evaluation_set_or_say_why(args.set_name, args.part, args.data)
+    if loaded is None:
         return 2
+    files, questions = loaded
     if args.only:
         keep = set(args.only.split(","))
         files = [f for f in files if f.stem in keep]

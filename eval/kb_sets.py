@@ -111,3 +111,13 @@ def evaluation_set(name: str, part: str, data: Path = DATA) -> tuple[list[Path],
         questions = financebench_questions(folder)
         return [folder / d for d in sorted({q["doc"] for q in questions})], questions
     raise ValueError("set must be more, cn or dev")
+
+
+def evaluation_set_or_say_why(name: str, part: str, data: Path = DATA) -> tuple[list[Path], list[dict]] | None:
+    """evaluation_set, or None after saying on stderr why the set cannot be read (the CLIs then exit 2)."""
+    import sys
+    try:
+        return evaluation_set(name, part, data)
+    except (OSError, ValueError) as exc:
+        print(f"evaluation set not available: {exc}", file=sys.stderr)
+        return None
