@@ -13,6 +13,7 @@ import io
 import json
 import os
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,12 +145,21 @@ def finish(page, name: str) -> None:
     assert exceptions.count() == 0, exceptions.first.inner_text()
 
 
-def grid_rows(scope) -> list[list[str]]:
+def grid_rows(scope, until=None, timeout: float = 30.0) -> list[list[str]]:
     """The rows of every st.dataframe / st.data_editor in scope, read from the grid's accessible table (the grid
-    itself is drawn on a canvas)."""
+    itself is drawn on a canvas).
+
+    Each grid fills its accessible table on its own schedule, so the first grid with rows says nothing about the
+    others: with `until` (a test on the rows), the rows are read again until it holds or `timeout` seconds pass.
+    """
     scope.locator('[data-testid="stDataFrame"] td').first.wait_for(state="attached")
-    return scope.locator('[data-testid="stDataFrame"] tr').evaluate_all(
-        "rows => rows.map(r => Array.from(r.querySelectorAll('th, td')).map(c => c.textContent.trim()))")
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = scope.locator('[data-testid="stDataFrame"] tr').evaluate_all(
+            "rows => rows.map(r => Array.from(r.querySelectorAll('th, td')).map(c => c.textContent.trim()))")
+        if until is None or until(rows) or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.25)
 
 
 def choose(scope, label: str, option: str) -> None:
@@ -337,7 +347,9 @@ def test_chatbi_journey(app, page, tmp_path):
     box.press("Enter")
     body.get_by_text("北京 1 月销售额最高，为 1,200。").wait_for()
     body.get_by_role("button", name=T("bi.download_csv")).wait_for()
-    result = [r for r in grid_rows(body) if r and r[0] in ("城市", "北京", "上海")]
+    keys = ("城市", "北京", "上海")
+    result = [r for r in grid_rows(body, until=lambda rows: any(r and r[0] in keys[1:] for r in rows))
+              if r and r[0] in keys]
     assert result[:4] == [["城市", "销售额", "备注"], ["北京", "1,200", '=HYPERLINK("http://evil.example","点我")'],
                           ["上海", "800", "正常"], ["北京", "300", "@SUM(A1:A2)"]], result
     assert len(app.requests()[seen:]) == 2
@@ -412,7 +424,9 @@ def test_minutes_journey_and_english_ui(app, page, tmp_path):
     body.get_by_role("heading", name="发布计划会").wait_for()
     body.get_by_text(T("minutes.page.flagged", count=1).lstrip("⚠ ")).wait_for()   # the ⚠ becomes the icon
     body.get_by_text("下周三发布新版本").first.wait_for()
-    actions = [r for r in grid_rows(body) if r and r[0] in ("完成登录模块的测试", "=cmd|' /C calc'!A0")]
+    tasks = ("完成登录模块的测试", "=cmd|' /C calc'!A0")
+    actions = [r for r in grid_rows(body, until=lambda rows: any(r and r[0] in tasks for r in rows))
+               if r and r[0] in tasks]
     assert actions and actions[0][:3] == ["完成登录模块的测试", "李四", "周五"], actions
     assert len(app.requests()[seen:]) == 1
 
