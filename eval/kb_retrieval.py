@@ -8,7 +8,9 @@ tuning / held-out split (eval/kb_sets.py).
 It does what `kb add` then `kb search --json` do (services.kb.add_files, services.kb.retrieve): the files of
 the chosen part go into one base, so retrieval must also find the right document. A question counts as found
 when a retrieved passage comes from its document and one of its evidence pages (1-based). Modes: bm25, dense,
-hybrid; a suffix "-plain" turns off file-name routing and the finance glossary, "-nogloss" only the glossary.
+hybrid; a suffix "-plain" turns off file-name routing and the finance glossary, "-nogloss" only the glossary,
+"-notrans" the translation of a question in the other language (on only with --translate-model, which names the
+built-in model that translates, as the page's chosen model would).
 """
 from __future__ import annotations
 
@@ -38,11 +40,13 @@ def _options(mode: str) -> tuple[str, dict]:
         return base, {"expand_terms": False}
     if variant == "noroute":
         return base, {"route_by_name": False}
+    if variant == "notrans":
+        return base, {"translate": False}
     return base, {}
 
 
 def evaluate(kb_name: str, questions: list[dict], modes, k: int, store, embedder, depth: int = 10,
-             **extra) -> dict:
+             conn=None, **extra) -> dict:
     """recall@k and MRR@depth per mode, with each question's rank (None = not in the top depth)."""
     from services.kb.retrieval import retrieve
     results = {}
@@ -51,7 +55,7 @@ def evaluate(kb_name: str, questions: list[dict], modes, k: int, store, embedder
         ranks = []
         for q in questions:
             passages = retrieve(kb_name, q["question"], depth, mode=base, store=store, embedder=embedder,
-                                **options, **extra)
+                                conn=conn, **options, **extra)
             ranks.append(first_hit(passages, q))
         recall = sum(1 for r in ranks if r is not None and r <= k) / max(1, len(ranks))
         mrr = sum(1.0 / r for r in ranks if r is not None) / max(1, len(ranks))
@@ -84,6 +88,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default="", help="comma-separated file stems: index and ask only these files of "
                                                    "the part (to bound the time dense embedding takes)")
     parser.add_argument("--json", type=Path, help="write the results here")
+    parser.add_argument("--translate-model", default="",
+                        help="built-in model that translates questions asked in the other language than the base's")
     args = parser.parse_args(argv)
     loaded = evaluation_set_or_say_why(args.set_name, args.part, args.data)
     if loaded is None:
@@ -124,13 +130,17 @@ def main(argv=None) -> int:
         chunks = sum(r.chunks for r in records)
         modes = [m for m in args.modes.split(",") if emb.dense or m.startswith("bm25")]
         extra = {"dense_weight": args.dense_weight} if args.dense_weight is not None else {}
+        conn = None
+        if args.translate_model:
+            from services.providers import get_provider
+            conn = get_provider("local").connect(args.translate_model, temperature=0.0)
         t1 = time.perf_counter()
-        results = evaluate(name, questions, modes, args.k, store, emb, **extra)
+        results = evaluate(name, questions, modes, args.k, store, emb, conn=conn, **extra)
         query_s = time.perf_counter() - t1
     report = {"set": args.set_name, "part": args.part, "only": args.only, "embedder": emb.id, "k": args.k,
               "questions": len(questions), "files": len(files), "pages": pages, "chunks": chunks,
               "index_seconds": round(index_s, 1), "index_cpu_seconds": round(index_cpu, 1),
-              "query_seconds": round(query_s, 1), "modes": results, "ids": [q["id"] for q in questions]}
+              "query_seconds": round(query_s, 1), "translate_model": args.translate_model, "modes": results, "ids": [q["id"] for q in questions]}
     print(f"set {args.set_name} part {args.part}: {len(questions)} questions, {len(files)} files, {pages} pages, "
           f"{chunks} chunks, embedder {emb.id}, indexed in {index_s:.1f}s ({index_cpu:.1f} CPU-s)")
     print(f"{'mode':14} recall@{args.k}  MRR    by kind / ranks")

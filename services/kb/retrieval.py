@@ -5,6 +5,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
+from services.kb.crosslingual import text_language, translated, words_language
 from services.kb.embeddings import Embedder, embedder_for
 from services.kb.glossary import expand
 from services.kb.store import KBStore, StoredChunk
@@ -78,6 +79,8 @@ class _KeywordIndex:
         norm = self.K1 * (1 - self.B + self.B * self.doc_len / max(avgdl, 1e-9))
         tf = tf.astype(np.float32)
         self.post_weight = tf * (self.K1 + 1) / (tf + norm[self.post_doc])
+        # Which language the base is written in, for questions asked in the other one (services.kb.crosslingual).
+        self.language = words_language(list(zip(self.vocab, np.diff(self.ptr).tolist())))
         self.file_ids: dict[str, int] = {}
         self.file_codes = np.array([self.file_ids.setdefault(c.file, len(self.file_ids)) for c in chunks],
                                    dtype=np.int32)
@@ -94,6 +97,10 @@ class _KeywordIndex:
                 # faster than np.add.at).
                 out[self.post_doc[lo:hi]] += self.idf[t] * self.post_weight[lo:hi]
         return out
+
+    def coverage(self, words: list[str]) -> float:
+        """The share of words that occur anywhere in the base."""
+        return sum(1 for w in words if w in self.vocab) / len(words) if words else 0.0
 
     def holds_any(self, words, doc_nos):
         """For each chunk number, whether it contains at least one of words."""
@@ -166,13 +173,15 @@ def files_named(words: list[str], files: list[str]) -> set[str] | None:
 
 def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn=None,
              store: KBStore | None = None, embedder: Embedder | None = None, pool: int = 30,
-             route_by_name: bool = True, expand_terms: bool = True, dense_weight: float = 1.0) -> list[Passage]:
+             route_by_name: bool = True, expand_terms: bool = True, dense_weight: float = 1.0,
+             translate: bool = True) -> list[Passage]:
     """The k passages of base kb_name most relevant to query, best first; [] when nothing is relevant.
 
     A query with no topic words (a greeting such as "你好") retrieves nothing. A dense hit counts only above
     the embedder's similarity floor; BM25 hits need a positive score on topic words. A question that names a
     file (a distinctive word of its file name, e.g. "Adobe" for ADOBE_2022_10K.pdf) searches only that file;
-    financial terms add the words statements print (services.kb.glossary) to the keyword query.
+    financial terms add the words statements print (services.kb.glossary) to the keyword query. A question in
+    another language than the base's is also searched as translated by conn's model, when conn is given.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
@@ -187,30 +196,44 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
 
     found: dict[str, Passage] = {}
     scope = files_named(words, [r.file for r in store.files(kb_name)]) if route_by_name else None
+    translate = translate and conn is not None
+    index = keyword_index(store, kb_name) if mode != "dense" or translate else None
+    queries = [query]
+    if translate and text_language(query) != index.language:
+        other = translated(conn, query, index.language)
+        if other and content_words(other):
+            queries.append(other)
+            if route_by_name and scope is None:
+                scope = files_named(content_words(other), [r.file for r in store.files(kb_name)])
 
     def passage(chunk: StoredChunk) -> Passage:
         return found.setdefault(chunk.id, Passage(n=0, text=chunk.text, file=chunk.file, page=chunk.page,
                                                   heading=chunk.heading, score=0.0, chunk_id=chunk.id))
 
-    if mode in ("hybrid", "bm25"):
-        index = keyword_index(store, kb_name)
-        extra = tokenize(expand(query)) if expand_terms else []
-        # Glossary words help rank, but a chunk must contain a word of the question itself to count.
-        hits = index.search(words + extra, pool, scope, topic=words)
-        for rank, (chunk, score) in enumerate(hits, start=1):
-            p = passage(chunk)
-            p.bm25_rank = rank
-            p.score += 1.0 / (RRF_K + rank)
-    if mode in ("hybrid", "dense") and emb.dense:
-        weight = dense_weight if mode == "hybrid" else 1.0
-        hits = store.dense_query(kb_name, emb.embed_query(query), pool, files=scope)
-        for rank, (chunk, similarity) in enumerate(hits, start=1):
-            if similarity < emb.min_similarity:
-                continue
-            p = passage(chunk)
-            p.dense_rank = rank
-            p.similarity = similarity
-            p.score += weight / (RRF_K + rank)
+    # Each wording (the question, and its translation) adds its own ranked lists to the fusion.
+    for wording in queries:
+        if mode in ("hybrid", "bm25"):
+            asked = content_words(wording)
+            extra = tokenize(expand(wording)) if expand_terms else []
+            # Glossary words help rank, but a chunk must contain a word of the question itself to count.
+            hits = index.search(asked + extra, pool, scope, topic=asked)
+            # With two wordings, a keyword list counts as much as the share of its words the base holds: the
+            # question's own words in the other language meet only numbers and stray words there.
+            weight = index.coverage(asked) if len(queries) > 1 else 1.0
+            for rank, (chunk, score) in enumerate(hits, start=1):
+                p = passage(chunk)
+                p.bm25_rank = rank if p.bm25_rank is None else min(p.bm25_rank, rank)
+                p.score += weight / (RRF_K + rank)
+        if mode in ("hybrid", "dense") and emb.dense:
+            weight = dense_weight if mode == "hybrid" else 1.0
+            hits = store.dense_query(kb_name, emb.embed_query(wording), pool, files=scope)
+            for rank, (chunk, similarity) in enumerate(hits, start=1):
+                if similarity < emb.min_similarity:
+                    continue
+                p = passage(chunk)
+                p.dense_rank = rank if p.dense_rank is None else min(p.dense_rank, rank)
+                p.similarity = max(similarity, p.similarity or similarity)
+                p.score += weight / (RRF_K + rank)
 
     ranked = sorted(found.values(), key=lambda p: (-p.score, p.file, p.page))[:k]
     from services.documents import looks_like_injection
