@@ -331,10 +331,14 @@ def retrieval_test_section(store, base, conn) -> None:
     if not result["passages"]:
         st.info(t("kb.test.none"))
         return
+    translation = result["passages"][0].translation
+    if translation:
+        st.caption(t("kb.test.translated", text=translation))
     st.dataframe(pd.DataFrame([{t("kb.test.col.rank"): p.n, t("kb.test.col.file"): p.file,
                                 t("kb.test.col.page"): p.page, t("kb.test.col.score"): round(p.score, 4),
                                 t("kb.test.col.bm25"): p.bm25_rank, t("kb.test.col.dense"): p.dense_rank,
                                 t("kb.test.col.similarity"): None if p.similarity is None else round(p.similarity, 3),
+                                **({t("kb.test.col.translated"): "✓" if p.by_translation else ""} if translation else {}),
                                 t("kb.test.col.text"): p.text[:80].replace("\n", " ")}
                                for p in result["passages"]]), hide_index=True, width="stretch")
     for p in result["passages"]:

@@ -156,6 +156,21 @@ def test_retrieval_test_view_lists_passages_with_their_scores(tmp_path):
     assert any("押金" in text for text in table["Opening words"])
 
 
+def test_retrieval_test_view_shows_the_translation_an_english_question_was_also_searched_as(tmp_path):
+    name = f"合同-{uuid.uuid4().hex[:6]}"
+    base_with_lease(tmp_path, name)
+    at = page(tmp_path, "押金什么时候退还？", lang="en")
+    at.session_state["kb.selected"] = name
+    at.run()
+    at.segmented_control[0].set_value("test").run()
+    at.text_input(key="kb.test.query").set_value("When is the deposit returned?")
+    at.button(key="FormSubmitter:kb.test_form-Retrieve").click().run()
+    assert not at.exception
+    assert any("押金什么时候退还？" in c.value and "translated" in c.value for c in at.caption)
+    table = at.dataframe[0].value
+    assert table["Found by translation"].iloc[0] == "✓" and any("押金" in text for text in table["Opening words"])
+
+
 class GatedKeywords(embeddings.KeywordOnly):
     """BM25 with an embedding step that holds the file about 维修 until the test opens the gate."""
 

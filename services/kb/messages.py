@@ -133,6 +133,10 @@ register({
                            "cited what it did."},
     "kb.test.button": {"zh": "检索", "en": "Retrieve"},
     "kb.test.none": {"zh": "没有检索到相关片段。", "en": "Nothing relevant was retrieved."},
+    "kb.test.translated": {"zh": "问题与知识库的语言不同，也按模型的译文检索：「{text}」",
+                           "en": "The question is in another language than the base, so it was also searched as "
+                                 "translated by the model: “{text}”"},
+    "kb.test.col.translated": {"zh": "译文命中", "en": "Found by translation"},
     "kb.test.col.rank": {"zh": "名次", "en": "Rank"},
     "kb.test.col.file": {"zh": "文件", "en": "File"},
     "kb.test.col.page": {"zh": "页", "en": "Page"},

@@ -30,6 +30,8 @@ class Passage:
     dense_rank: int | None = None
     similarity: float | None = None
     injection: list[str] = field(default_factory=list)
+    translation: str | None = None      # the question as translated into the base's language, when it was searched
+    by_translation: bool = False        # found by the translated wording's lists
 
     def as_dict(self) -> dict:
         """JSON-ready form (pages 1-based)."""
@@ -211,7 +213,7 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
                                                   heading=chunk.heading, score=0.0, chunk_id=chunk.id))
 
     # Each wording (the question, and its translation) adds its own ranked lists to the fusion.
-    for wording in queries:
+    for n_wording, wording in enumerate(queries):
         if mode in ("hybrid", "bm25"):
             asked = content_words(wording)
             extra = tokenize(expand(wording)) if expand_terms else []
@@ -222,6 +224,7 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
             weight = index.coverage(asked) if len(queries) > 1 else 1.0
             for rank, (chunk, score) in enumerate(hits, start=1):
                 p = passage(chunk)
+                p.by_translation = p.by_translation or n_wording > 0
                 p.bm25_rank = rank if p.bm25_rank is None else min(p.bm25_rank, rank)
                 p.score += weight / (RRF_K + rank)
         if mode in ("hybrid", "dense") and emb.dense:
@@ -231,6 +234,7 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
                 if similarity < emb.min_similarity:
                     continue
                 p = passage(chunk)
+                p.by_translation = p.by_translation or n_wording > 0
                 p.dense_rank = rank if p.dense_rank is None else min(p.dense_rank, rank)
                 p.similarity = max(similarity, p.similarity or similarity)
                 p.score += weight / (RRF_K + rank)
@@ -240,4 +244,5 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
     for n, p in enumerate(ranked, start=1):
         p.n = n
         p.injection = list(looks_like_injection(p.text))
+        p.translation = queries[1] if len(queries) > 1 else None
     return ranked
