@@ -139,15 +139,21 @@ def test_a_citation_shows_its_page_rendered_with_the_passage_highlighted(tmp_pat
     assert caption.startswith("租赁合同.pdf 第 1 页") and "黄色为引用的段落" in caption
 
 
-def test_retrieval_test_view_lists_passages_with_their_scores(tmp_path):
+def retrieval_test(tmp_path, query: str, *replies) -> AppTest:
+    """The retrieval-test view of a new lease base (English UI) after searching query."""
     name = f"合同-{uuid.uuid4().hex[:6]}"
     base_with_lease(tmp_path, name)
-    at = page(tmp_path, lang="en")
+    at = page(tmp_path, *replies, lang="en")
     at.session_state["kb.selected"] = name
     at.run()
     at.segmented_control[0].set_value("test").run()
-    at.text_input(key="kb.test.query").set_value("押金退还")
+    at.text_input(key="kb.test.query").set_value(query)
     at.button(key="FormSubmitter:kb.test_form-Retrieve").click().run()
+    return at
+
+
+def test_retrieval_test_view_lists_passages_with_their_scores(tmp_path):
+    at = retrieval_test(tmp_path, "押金退还")
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table.columns[:5]) == ["Rank", "File", "Page", "Fused score", "BM25 rank"]
@@ -157,14 +163,7 @@ def test_retrieval_test_view_lists_passages_with_their_scores(tmp_path):
 
 
 def test_retrieval_test_view_shows_the_translation_an_english_question_was_also_searched_as(tmp_path):
-    name = f"合同-{uuid.uuid4().hex[:6]}"
-    base_with_lease(tmp_path, name)
-    at = page(tmp_path, "押金什么时候退还？", lang="en")
-    at.session_state["kb.selected"] = name
-    at.run()
-    at.segmented_control[0].set_value("test").run()
-    at.text_input(key="kb.test.query").set_value("When is the deposit returned?")
-    at.button(key="FormSubmitter:kb.test_form-Retrieve").click().run()
+    at = retrieval_test(tmp_path, "When is the deposit returned?", "押金什么时候退还？")
     assert not at.exception
     assert any("押金什么时候退还？" in c.value and "translated" in c.value for c in at.caption)
     table = at.dataframe[0].value
