@@ -212,23 +212,27 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
         return found.setdefault(chunk.id, Passage(n=0, text=chunk.text, file=chunk.file, page=chunk.page,
                                                   heading=chunk.heading, score=0.0, chunk_id=chunk.id))
 
-    # Each wording (the question, and its translation) adds its own ranked lists to the fusion.
+    # Each wording (the question, and its translation) adds its own ranked lists to the fusion. Each kind of
+    # search keeps a total weight of 1 however many wordings there are, so that the dense lists of two wordings
+    # (which a multilingual model makes much alike) do not outvote the keyword side. The keyword weight goes by
+    # the share of each wording's words the base holds: the question's own words in the other language meet only
+    # numbers and stray words there.
+    asked_words = [content_words(wording) for wording in queries]
+    known = [index.coverage(w) if len(queries) > 1 else 1.0 for w in asked_words]
     for n_wording, wording in enumerate(queries):
         if mode in ("hybrid", "bm25"):
-            asked = content_words(wording)
+            asked = asked_words[n_wording]
             extra = tokenize(expand(wording)) if expand_terms else []
             # Glossary words help rank, but a chunk must contain a word of the question itself to count.
             hits = index.search(asked + extra, pool, scope, topic=asked)
-            # With two wordings, a keyword list counts as much as the share of its words the base holds: the
-            # question's own words in the other language meet only numbers and stray words there.
-            weight = index.coverage(asked) if len(queries) > 1 else 1.0
+            weight = known[n_wording] / sum(known) if sum(known) else 0.0
             for rank, (chunk, score) in enumerate(hits, start=1):
                 p = passage(chunk)
                 p.by_translation = p.by_translation or n_wording > 0
                 p.bm25_rank = rank if p.bm25_rank is None else min(p.bm25_rank, rank)
                 p.score += weight / (RRF_K + rank)
         if mode in ("hybrid", "dense") and emb.dense:
-            weight = dense_weight if mode == "hybrid" else 1.0
+            weight = (dense_weight if mode == "hybrid" else 1.0) / len(queries)
             hits = store.dense_query(kb_name, emb.embed_query(wording), pool, files=scope)
             for rank, (chunk, similarity) in enumerate(hits, start=1):
                 if similarity < emb.min_similarity:
