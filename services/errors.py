@@ -36,6 +36,10 @@ i18n.register({
         "zh": "{provider} 拒绝了请求：{detail}",
         "en": "{provider} rejected the request: {detail}",
     },
+    "error.answer_too_long": {
+        "zh": "{provider} 的回答超出了长度上限（{tokens} 个 token），没能写完。",
+        "en": "{provider}'s answer ran past its length limit ({tokens} tokens) and was not finished.",
+    },
     "error.dropped": {
         "zh": "{provider} 在回答完成前断开了连接，请稍后再试。",
         "en": "{provider} dropped the connection before the answer was complete. Try again later.",

@@ -63,6 +63,11 @@ def translate_error(exc: BaseException, conn: Connection) -> ProviderError:
             return ProviderError("error.unreachable", provider=label, base_url=conn.base_url or "-")
         if isinstance(exc, openai.APIStatusError):
             return for_status(exc.status_code, conn, _api_detail(exc))
+        if isinstance(exc, openai.LengthFinishReasonError):
+            # A structured answer that hit the token cap: the request was fine, the answer too long to finish.
+            usage = getattr(getattr(exc, "completion", None), "usage", None)
+            return ProviderError("error.answer_too_long", provider=label,
+                                 tokens=getattr(usage, "completion_tokens", None) or conn.max_tokens or "?")
     import httpx
     import requests
     if isinstance(exc, (httpx.TimeoutException, requests.Timeout, TimeoutError)):

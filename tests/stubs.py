@@ -22,6 +22,7 @@ class Reply:
     delay_s: float = 0.0
     stall_s: float = 0.0           # with cut_after: keep the socket open this long, silent, before hanging up
     tool_calls: list[dict] = field(default_factory=list)
+    finish_reason: str = ""        # what the reply ends with; "" means "stop" (or "tool_calls" with tool calls)
 
 
 class _QuietServer(ThreadingHTTPServer):
@@ -197,7 +198,8 @@ class OpenAIHandler(_Base):
                     else json.dumps(c.get("args") or {}, ensure_ascii=False)}} for i, c in enumerate(reply.tool_calls)]
             payload = {"id": "cmpl-1", "object": "chat.completion", "created": int(time.time()), "model": model,
                        "choices": [{"index": 0, "message": message,
-                                    "finish_reason": "tool_calls" if reply.tool_calls else "stop"}], "usage": usage}
+                                    "finish_reason": reply.finish_reason
+                                    or ("tool_calls" if reply.tool_calls else "stop")}], "usage": usage}
             if reply.cut_after is not None:
                 return self._cut_json(payload, reply.cut_after)
             return self._json(200, payload)
@@ -212,7 +214,7 @@ class OpenAIHandler(_Base):
             self.wfile.write(f"data: {json.dumps(chunk, ensure_ascii=False)}\n\n".encode())
             self.wfile.flush()
         last = {"id": "cmpl-1", "object": "chat.completion.chunk", "created": 0, "model": model,
-                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason or "stop"}]}
         self.wfile.write(f"data: {json.dumps(last)}\n\n".encode())
         if (body.get("stream_options") or {}).get("include_usage"):
             self.wfile.write(f"data: {json.dumps({'id': 'cmpl-1', 'object': 'chat.completion.chunk', 'created': 0, 'model': model, 'choices': [], 'usage': usage})}\n\n".encode())

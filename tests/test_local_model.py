@@ -158,6 +158,16 @@ def test_structured_output_is_grammar_constrained():
     assert "四方" in out.company
 
 
+def test_a_structured_answer_cut_by_its_token_cap_says_so():
+    from dataclasses import replace
+    conn = replace(get_provider("local").connect(temperature=0.0), max_tokens=6)
+    with pytest.raises(AppError) as err:
+        llm.structured(conn, [{"role": "user", "content": "从下文抽取公司名称和股票代码：青岛四方科技股份有限公司，"
+                                                          "股票代码 603339。"}], Facts, lang="zh")
+    assert err.value.key == "error.answer_too_long"
+    assert "长度上限" in err.value.message("zh") and "length limit" in err.value.message("en")
+
+
 def test_the_server_speaks_openai_to_any_client_and_queues_sessions_in_order():
     """Three sessions at once are all answered, one generation at a time."""
     base = supervisor().ensure_ready()

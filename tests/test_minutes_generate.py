@@ -191,6 +191,33 @@ def test_a_failing_part_is_reported_and_the_others_kept(replay_conn):
     assert any(w.startswith("L1–") for w in minutes.warnings)
 
 
+def test_a_part_whose_minutes_run_past_the_length_limit_is_asked_again_in_two_halves(replay_conn):
+    transcript = parse_transcript_text(MEETING, "m.txt")
+    half = lambda summary, items: json.dumps(  # noqa: E731
+        {"attendees": ["张三", "李四"], "summary": summary, "topics": [], "decisions": [], "action_items": items,
+         "open_questions": []}, ensure_ascii=False)
+    test_item = {"source_line": 2, "quote": "登录模块的测试", "owner": "李四", "task": "完成登录模块的测试",
+                 "due": "周五", "priority": "high"}
+    manual_item = {"source_line": 3, "quote": "下周一前更新用户手册", "owner": "王五", "task": "更新用户手册",
+                   "due": "下周一", "priority": "medium"}
+    late_item = {"source_line": 5, "quote": "服务器扩容的预算", "owner": "李四", "task": "跟进服务器扩容预算",
+                 "due": "", "priority": "low"}
+    conn = replay_conn([{"finish_reason": "length", "tokens": 2048},
+                        half("前半：测试与文档。", [test_item, manual_item]),
+                        half("后半：发布与预算。", [late_item]),
+                        json.dumps({"title": "发布计划会", "summary": "整体摘要", "topics": [], "open_questions": []},
+                                   ensure_ascii=False)])
+    minutes = make_minutes(conn, transcript, ui_lang="zh")
+    requests = script_for(conn.replay_path).requests
+    assert len(requests) == 4
+    first, second = requests[1][-1]["content"], requests[2][-1]["content"]
+    assert "第 1/2 部分" in first and "[L1] " in first and "[L3] " in first and "[L4] " not in first
+    assert "第 2/2 部分" in second and "[L4] " in second and "[L6] " in second and "[L3] " not in second
+    assert "前半" in requests[3][-1]["content"] and "后半" in requests[3][-1]["content"]
+    assert minutes.parts == 2 and minutes.title == "发布计划会" and minutes.summary == "整体摘要"
+    assert [a.task for a in minutes.action_items] == ["完成登录模块的测试", "更新用户手册", "跟进服务器扩容预算"]
+
+
 def test_structured_failure_on_a_short_meeting_raises_a_clear_error(replay_conn):
     conn = replay_conn(["nonsense", "more nonsense"])
     with pytest.raises(AppError) as err:

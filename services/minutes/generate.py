@@ -393,20 +393,30 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
     report = progress or (lambda fraction, text: None)
     conn = replace(conn, max_tokens=answer_tokens(conn))  # minutes are long answers: leave them room
     parts = split_on_turns(transcript, part_budget(conn, lang, template, transcript_sample(transcript)))
-    total = len(parts)
     system = system_prompt(template, lang)
-    steps = total + (1 if total > 1 else 0) + 1
     warnings: list[str] = []
 
     partials: list[PartMinutes] = []
     title = ""
-    for index, pieces in enumerate(parts, 1):
+    pending = list(parts)
+    index = 0
+    while pending:
+        pieces = pending.pop(0)
+        index += 1
+        total = index + len(pending)
+        steps = total + (1 if total > 1 else 0) + 1
         report((index - 1) / steps, i18n.t("minutes.progress.part", ui_lang, part=index, parts=total))
         messages = [{"role": "user", "content": part_prompt(pieces, index, total, lang)}]
         schema = FullMinutes if total == 1 else PartMinutes
         try:
             result = structured(conn, messages, schema, system=system, lang=lang)
         except AppError as exc:
+            if exc.key == "error.answer_too_long" and len(pieces) > 1:
+                # The part's minutes did not fit the answer's room (a dense stretch of talk, or a model that
+                # repeats itself): its two halves are asked for separately, each with the whole room.
+                pending[:0] = [pieces[:len(pieces) // 2], pieces[len(pieces) // 2:]]
+                index -= 1
+                continue
             if total == 1 or (not partials and exc.key != "error.structured"):
                 raise  # nothing finished yet and the model itself fails (key, outage): say so at once
             # One unreadable part should not lose the others; the user is told which part is missing.
@@ -427,6 +437,8 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
         if isinstance(result, FullMinutes):
             title = result.title
         partials.append(result)
+    total = index
+    steps = total + (1 if total > 1 else 0) + 1
     if not partials:
         raise AppError("error.structured", detail="; ".join(warnings)[:300])
 

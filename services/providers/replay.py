@@ -117,6 +117,10 @@ class ReplayChatModel(BaseChatModel):
     def _reply(self, messages: list[BaseMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
         options = {k: v for k, v in kwargs.items() if k in ("response_format", "tools", "tool_choice")}
         reply = script_for(self.replay_path).take(messages, options)
+        if reply.get("finish_reason") == "length":
+            # A structured answer that ran into its token cap, as the OpenAI SDK reports one.
+            from services.errors import ProviderError
+            raise ProviderError("error.answer_too_long", provider="replay", tokens=reply.get("tokens", "?"))
         if "error" in reply:
             err = reply["error"] if isinstance(reply["error"], dict) else {"status": int(reply["error"])}
             raise for_status(int(err.get("status", 500)), Connection(provider="replay", model="replay"),
