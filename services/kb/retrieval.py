@@ -1,6 +1,7 @@
 """Hybrid search: BM25 over jieba words plus dense vectors, fused by reciprocal rank, with a relevance floor."""
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -137,9 +138,9 @@ _cache_lock = threading.Lock()
 _CACHE_SIZE = 4
 
 
-def keyword_index(store: KBStore, kb_name: str) -> _KeywordIndex:
+def keyword_index(store: KBStore, kb_name: str, records=None) -> _KeywordIndex:
     """The BM25 index of a base, loaded from its stored words and rebuilt only when the base changed."""
-    key = (id(store.client),) + store.signature(kb_name)
+    key = (id(store.client),) + store.signature(kb_name, records)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -173,6 +174,23 @@ def files_named(words: list[str], files: list[str]) -> set[str] | None:
     return named if named and len(named) < len(set(files)) else None
 
 
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _dense_pool():
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="kb-dense")
+        return _pool
+
+
+def _dense_hits(store: KBStore, kb_name: str, emb: Embedder, wording: str, pool: int, scope, records):
+    return store.dense_query(kb_name, emb.embed_query(wording), pool, files=scope, records=records)
+
+
 def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn=None,
              store: KBStore | None = None, embedder: Embedder | None = None, pool: int = 30,
              route_by_name: bool = True, expand_terms: bool = True, dense_weight: float = 1.0,
@@ -197,16 +215,24 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
         return []
 
     found: dict[str, Passage] = {}
-    scope = files_named(words, [r.file for r in store.files(kb_name)]) if route_by_name else None
+    records = store.files(kb_name)   # read once for the whole search
+    names = [r.file for r in records]
+    scope = files_named(words, names) if route_by_name else None
     translate = translate and conn is not None
-    index = keyword_index(store, kb_name) if mode != "dense" or translate else None
+    index = keyword_index(store, kb_name, records) if mode != "dense" or translate else None
     queries = [query]
     if translate and text_language(query) != index.language:
         other = translated(conn, query, index.language)
         if other and content_words(other):
             queries.append(other)
             if route_by_name and scope is None:
-                scope = files_named(content_words(other), [r.file for r in store.files(kb_name)])
+                scope = files_named(content_words(other), names)
+    # The dense half (embedding the question, then Chroma's search) runs in a worker thread while the keyword half
+    # runs here: both spend most of their time outside Python's lock, and the two cores both work.
+    # Each task runs in a copy of this context, so a Stop (services.llm.cancellable) reaches a provider's embedding.
+    dense = [_dense_pool().submit(contextvars.copy_context().run, _dense_hits, store, kb_name, emb, wording, pool,
+                                  scope, records)
+             for wording in queries] if mode in ("hybrid", "dense") and emb.dense else []
 
     def passage(chunk: StoredChunk) -> Passage:
         return found.setdefault(chunk.id, Passage(n=0, text=chunk.text, file=chunk.file, page=chunk.page,
@@ -233,7 +259,7 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
                 p.score += weight / (RRF_K + rank)
         if mode in ("hybrid", "dense") and emb.dense:
             weight = (dense_weight if mode == "hybrid" else 1.0) / len(queries)
-            hits = store.dense_query(kb_name, emb.embed_query(wording), pool, files=scope)
+            hits = dense[n_wording].result()
             for rank, (chunk, similarity) in enumerate(hits, start=1):
                 if similarity < emb.min_similarity:
                     continue

@@ -309,11 +309,14 @@ class KBStore:
                     out[f"{meta['sha256']}:{int(meta['start']) + offset}"] = words
         return out
 
-    def dense_query(self, name: str, vector: list[float], n: int,
-                    files: set[str] | None = None) -> list[tuple[StoredChunk, float]]:
-        """The n chunks nearest the vector (optionally only from some files), with cosine similarity."""
+    def dense_query(self, name: str, vector: list[float], n: int, files: set[str] | None = None,
+                    records: list[FileRecord] | None = None) -> list[tuple[StoredChunk, float]]:
+        """The n chunks nearest the vector (optionally only from some files), with cosine similarity.
+
+        records: the base's files as the caller just read them (one read per search instead of one per step).
+        """
         col = self.collection(name)
-        records = self.files(name, collection=col)
+        records = self.files(name, collection=col) if records is None else records
         done = {r.sha256 for r in records}
         total = col.count()
         if not total or not done:
@@ -338,8 +341,9 @@ class KBStore:
                                                                            include=["documents"]))))
         return [(_chunk_from(i, texts[i], m), 1.0 - dist) for i, m, dist in best]
 
-    def signature(self, name: str) -> tuple:
+    def signature(self, name: str, records: list[FileRecord] | None = None) -> tuple:
         """Changes whenever the base's searchable content changes (a cache key for the keyword index)."""
         info = self.base(name)
         col = self.client.get_collection(info.collection, embedding_function=None)
-        return (info.collection, col.count(), tuple((r.sha256, r.added_at) for r in self.files(name, collection=col)))
+        records = self.files(name, collection=col) if records is None else records
+        return (info.collection, col.count(), tuple((r.sha256, r.added_at) for r in records))
