@@ -120,3 +120,21 @@ def test_a_question_is_embedded_while_an_upload_holds_the_passage_engine(e5):
         assert done.wait(60), "the question waited for the upload's batch"
     vector = e5.embed_query("年假有几天？")
     assert len(vector) == 384 and abs(sum(v * v for v in vector) - 1.0) < 1e-3
+
+
+def test_dense_search_returns_every_chunk_asked_for_even_when_file_records_crowd_the_nearest_hits(tmp_path, e5):
+    """Each file's record and keyword words are stored beside its first chunk's vector; with many one-chunk files
+    they fill the nearest hits, and the search asks again for enough to return n chunks."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    files = []
+    for i in range(12):
+        path = folder / f"通知{i + 1}.txt"
+        path.write_text(f"第{i + 1}号通知：{POLICY[i % len(POLICY)]}", encoding="utf-8")
+        files.append((path, path.name))
+    store = KBStore(chroma_client(tmp_path / "chroma"))
+    store.create_base("通知", embedder=e5.id, chunk_size=300, overlap=40)
+    assert all(o.ok for o in add_files("通知", files, store=store, embedder=e5))
+    hits = store.dense_query("通知", e5.embed_query("年假"), 12)
+    assert sorted(c.file for c, _ in hits) == sorted(name for _, name in files)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)

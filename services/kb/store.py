@@ -331,10 +331,16 @@ class KBStore:
         # A metadata filter makes Chroma search by brute force (0.5 s at 60,000 chunks); without one the HNSW
         # search takes milliseconds. Asking for as many extra hits as there are non-chunk records (file and
         # keyword-word records) still leaves n chunks, and their text is fetched for those n only.
+        # Those records carry the vector of their file's first chunk, so they seldom rank high: a few extra hits
+        # nearly always suffice (8 ms at 60,000 chunks against 42 ms for all of them); the full count only when not.
         extra = sum(1 + -(-r.chunks // _BATCH) for r in records)
-        got = col.query(query_embeddings=[vector], n_results=min(n + extra, total), include=["metadatas", "distances"])
-        best = [(i, m, float(dist)) for i, m, dist in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
-                if m.get("kind") == "chunk" and m["sha256"] in done][:n]
+        best: list = []
+        for asked in dict.fromkeys((min(n + 10, n + extra, total), min(n + extra, total))):
+            got = col.query(query_embeddings=[vector], n_results=asked, include=["metadatas", "distances"])
+            best = [(i, m, float(dist)) for i, m, dist in zip(got["ids"][0], got["metadatas"][0], got["distances"][0])
+                    if m.get("kind") == "chunk" and m["sha256"] in done][:n]
+            if len(best) >= n or asked >= total:
+                break
         if not best:
             return []
         texts = dict(zip(*(lambda g: (g["ids"], g["documents"]))(col.get(ids=[i for i, _, _ in best],
