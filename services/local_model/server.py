@@ -40,6 +40,30 @@ class Job:
         self.loop.call_soon_threadsafe(self.out.put_nowait, item)
 
 
+# A structured reply whose last LOOP_SPAN tokens already occurred, in order, earlier in the reply has started going
+# round in circles (small models do, on long inputs): it is cut at once and reported as cut by length, instead of
+# spending the rest of the answer's room on the loop. Real JSON repeats keys, never 48 tokens of keys and values.
+LOOP_SPAN = 48
+
+
+class LoopGuard:
+    """A llama.cpp stopping criterion that notices a reply repeating a span of itself."""
+
+    def __init__(self, prompt_tokens: int, span: int = LOOP_SPAN) -> None:
+        self.start, self.span, self.seen, self.looped = prompt_tokens, span, set(), False
+
+    def __call__(self, input_ids, logits) -> bool:
+        reply = input_ids[self.start:]
+        if len(reply) < self.span:
+            return False
+        window = tuple(int(t) for t in reply[-self.span:])
+        if window in self.seen:
+            self.looped = True
+        else:
+            self.seen.add(window)
+        return self.looped
+
+
 class Engine:
     """The loaded models and the single worker that runs their generations first come, first served."""
 
@@ -114,6 +138,7 @@ class Engine:
                 self.busy = False
 
     def _run(self, job: Job) -> None:
+        from llama_cpp import StoppingCriteriaList
         llm = self.load(job.model)
         start = time.perf_counter()
         prompt_tokens = llm.tokenize(job.prompt.encode("utf-8"), add_bos=False, special=True)
@@ -126,11 +151,12 @@ class Engine:
         asked = job.params.get("max_completion_tokens") or job.params.get("max_tokens") or 512
         max_tokens = min(int(asked), room)
         produced, first_at, finish = 0, None, "length"
+        guard = LoopGuard(len(prompt_tokens)) if job.grammar is not None else None
         stream = llm.create_completion(
             prompt_tokens, max_tokens=max_tokens, temperature=float(job.params.get("temperature", 0.2)),
             top_p=float(job.params.get("top_p", 0.9)), repeat_penalty=float(job.params.get("repeat_penalty", 1.05)),
             stop=STOP_TEXT + list(job.params.get("stop") or []), seed=job.params.get("seed", 42),
-            grammar=job.grammar, stream=True)
+            grammar=job.grammar, stream=True, **({"stopping_criteria": StoppingCriteriaList([guard])} if guard else {}))
         try:
             for part in stream:
                 if job.cancel.is_set():
@@ -147,6 +173,9 @@ class Engine:
                     finish = choice["finish_reason"]
         finally:
             stream.close()
+        if guard is not None and guard.looped:
+            print(f"reply cut after {produced} pieces: it repeated its last {guard.span} tokens", flush=True)
+            finish = "length"
         end = time.perf_counter()
         if first_at is not None and produced > 1 and end > first_at:
             self.stats[job.model] = {"tokens_per_s": round((produced - 1) / (end - first_at), 2),
