@@ -67,9 +67,27 @@ def test_a_structured_reply_going_round_in_circles_is_cut_at_once_as_too_long():
     text = "".join(e[1] for e in emitted if e[0] == "text")
     done = emitted[-1][1]
     assert done["finish_reason"] == "length"
-    # Cut within one span of the loop's start, not after the 2,000 tokens the client allowed.
-    assert 60 + 48 <= done["completion_tokens"] <= 60 + 2 * 48 + 1
+    # Cut once the same 64 tokens came round a third time (the loop's period is 10), not after the 2,000 tokens
+    # the client allowed.
+    assert done["completion_tokens"] == 60 + 64 + 2 * 10
     assert text.startswith("<100><101>")
+
+
+def test_a_summary_copied_once_into_a_topic_is_not_a_loop():
+    class CopiedOnce(LoopingLlama):
+        def create_completion(self, tokens, max_tokens, stopping_criteria=None, **kwargs):
+            import numpy as np
+            summary = list(range(500, 600))
+            ids = list(tokens)
+            for token in [1, 2] + summary + [3, 4] + summary + [5, 6]:   # the summary, then the same as a topic
+                ids.append(token)
+                yield {"choices": [{"text": ".", "finish_reason": None}]}
+                if stopping_criteria is not None and stopping_criteria(np.array(ids), None):
+                    yield {"choices": [{"text": "", "finish_reason": "stop"}]}
+                    return
+            yield {"choices": [{"text": "", "finish_reason": "stop"}]}
+    done = run(CopiedOnce(), grammar="root ::= ...")[-1][1]
+    assert done["finish_reason"] == "stop" and done["completion_tokens"] == 206
 
 
 def test_a_reply_that_never_repeats_a_span_and_a_plain_chat_reply_are_not_cut():

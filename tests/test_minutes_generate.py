@@ -218,6 +218,22 @@ def test_a_part_whose_minutes_run_past_the_length_limit_is_asked_again_in_two_ha
     assert [a.task for a in minutes.action_items] == ["完成登录模块的测试", "更新用户手册", "跟进服务器扩容预算"]
 
 
+def test_a_single_line_whose_minutes_never_fit_is_left_out_with_a_warning_and_the_rest_kept(replay_conn):
+    transcript = parse_transcript_text(MEETING, "m.txt")
+    ok = lambda summary: json.dumps({"attendees": ["张三"], "summary": summary, "topics": [], "decisions": [],  # noqa: E731
+                                     "action_items": [{"source_line": 3, "quote": "下周一前更新用户手册", "owner": "王五",
+                                                       "task": "更新用户手册", "due": "下周一", "priority": "medium"}],
+                                     "open_questions": []}, ensure_ascii=False)
+    too_long = {"finish_reason": "length", "tokens": 150}
+    conn = replay_conn([too_long, too_long, too_long, ok("第二三行"), ok("第四到六行"),
+                        json.dumps({"title": "发布计划会", "summary": "整体摘要", "topics": [], "open_questions": []},
+                                   ensure_ascii=False)])
+    minutes = make_minutes(conn, transcript, ui_lang="zh")
+    assert script_for(conn.replay_path).remaining == 0
+    assert minutes.summary == "整体摘要" and minutes.parts == 3
+    assert any(w.startswith("L1–L1") and "长度上限" in w for w in minutes.warnings)
+
+
 def test_structured_failure_on_a_short_meeting_raises_a_clear_error(replay_conn):
     conn = replay_conn(["nonsense", "more nonsense"])
     with pytest.raises(AppError) as err:

@@ -40,27 +40,27 @@ class Job:
         self.loop.call_soon_threadsafe(self.out.put_nowait, item)
 
 
-# A structured reply whose last LOOP_SPAN tokens already occurred, in order, earlier in the reply has started going
-# round in circles (small models do, on long inputs): it is cut at once and reported as cut by length, instead of
-# spending the rest of the answer's room on the loop. Real JSON repeats keys, never 48 tokens of keys and values.
-LOOP_SPAN = 48
+# A structured reply in which the same LOOP_SPAN tokens come round a third time has started going in circles (small
+# models do, on long inputs): it is cut at once and reported as cut by length, instead of spending the rest of the
+# answer's room on the loop. Twice is allowed: a model may copy its summary into a topic, which is poor but finished.
+LOOP_SPAN = 64
+LOOP_TIMES = 3
 
 
 class LoopGuard:
-    """A llama.cpp stopping criterion that notices a reply repeating a span of itself."""
+    """A llama.cpp stopping criterion that notices a reply repeating a span of itself for the third time."""
 
-    def __init__(self, prompt_tokens: int, span: int = LOOP_SPAN) -> None:
-        self.start, self.span, self.seen, self.looped = prompt_tokens, span, set(), False
+    def __init__(self, prompt_tokens: int, span: int = LOOP_SPAN, times: int = LOOP_TIMES) -> None:
+        self.start, self.span, self.times = prompt_tokens, span, times
+        self.seen: dict[tuple, int] = {}
+        self.looped = False
 
     def __call__(self, input_ids, logits) -> bool:
         reply = input_ids[self.start:]
-        if len(reply) < self.span:
-            return False
-        window = tuple(int(t) for t in reply[-self.span:])
-        if window in self.seen:
-            self.looped = True
-        else:
-            self.seen.add(window)
+        if len(reply) >= self.span and not self.looped:
+            window = tuple(int(t) for t in reply[-self.span:])
+            self.seen[window] = self.seen.get(window, 0) + 1
+            self.looped = self.seen[window] >= self.times
         return self.looped
 
 

@@ -417,7 +417,7 @@ def make_minutes(conn, transcript: Transcript, *, template: str = "general", lan
                 pending[:0] = [pieces[:len(pieces) // 2], pieces[len(pieces) // 2:]]
                 index -= 1
                 continue
-            if total == 1 or (not partials and exc.key != "error.structured"):
+            if total == 1 or (not partials and exc.key not in ("error.structured", "error.answer_too_long")):
                 raise  # nothing finished yet and the model itself fails (key, outage): say so at once
             # One unreadable part should not lose the others; the user is told which part is missing.
             warnings.append(f"L{pieces[0].line.number}–L{pieces[-1].line.number}: {exc.message(ui_lang)}")
