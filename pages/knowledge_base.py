@@ -324,16 +324,17 @@ def retrieval_test_section(store, base, conn) -> None:
         except AppError as exc:
             session.show_error(exc)
             return
-        st.session_state["kb.test"] = {"base": base.name, "passages": passages}
+        translation = kb.translation_for(base.name, query, conn, store) if not passages else passages[0].translation
+        st.session_state["kb.test"] = {"base": base.name, "passages": passages, "translation": translation}
     result = st.session_state.get("kb.test")
     if not result or result["base"] != base.name:
         return
+    translation = result.get("translation")
+    if translation:
+        st.caption(t("kb.test.translated", text=translation))
     if not result["passages"]:
         st.info(t("kb.test.none"))
         return
-    translation = result["passages"][0].translation
-    if translation:
-        st.caption(t("kb.test.translated", text=translation))
     st.dataframe(pd.DataFrame([{t("kb.test.col.rank"): p.n, t("kb.test.col.file"): p.file,
                                 t("kb.test.col.page"): p.page, t("kb.test.col.score"): round(p.score, 4),
                                 t("kb.test.col.bm25"): p.bm25_rank, t("kb.test.col.dense"): p.dense_rank,

@@ -170,6 +170,13 @@ def test_retrieval_test_view_shows_the_translation_an_english_question_was_also_
     assert table["Found by translation"].iloc[0] == "✓" and any("押金" in text for text in table["Opening words"])
 
 
+def test_retrieval_test_view_shows_the_translation_also_when_it_found_nothing(tmp_path):
+    at = retrieval_test(tmp_path, "When is the deposit returned?", "存款何时返还？")   # a bank deposit: no match
+    assert not at.exception
+    assert any("存款何时返还？" in c.value for c in at.caption)
+    assert any("Nothing relevant" in i.value for i in at.info) and not at.dataframe
+
+
 class GatedKeywords(embeddings.KeywordOnly):
     """BM25 with an embedding step that holds the file about 维修 until the test opens the gate."""
 

@@ -11,6 +11,7 @@ from services.kb.embeddings import BM25_ONLY, LOCAL_E5, LOCAL_MINILM, default_em
 from services.kb.indexing import FileOutcome, add_files, delete_base, delete_file, rebuild
 from services.kb.retrieval import Passage
 from services.kb.retrieval import retrieve as _retrieve
+from services.kb.retrieval import translation_for
 from services.kb.store import BaseInfo, FileRecord, KBStore, StoredChunk
 
 
@@ -26,4 +27,5 @@ def list_bases(store: KBStore | None = None, viewer: str | None = None) -> list[
 
 __all__ = ["BM25_ONLY", "LOCAL_E5", "LOCAL_MINILM", "BaseInfo", "Citation", "FileOutcome", "FileRecord", "GroundedAnswer",
            "KBStore", "Passage", "StoredChunk", "add_files", "ask", "default_embedder_id", "delete_base",
-           "delete_file", "embedder_for", "grounded_messages", "list_bases", "postprocess", "rebuild", "retrieve"]
+           "delete_file", "embedder_for", "grounded_messages", "list_bases", "postprocess", "rebuild", "retrieve",
+           "translation_for"]

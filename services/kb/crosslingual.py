@@ -71,7 +71,8 @@ def translated(conn, query: str, target: str) -> str | None:
     """
     if conn is None or target not in LANGUAGE_NAMES:
         return None
-    key = (conn.provider, conn.model, conn.base_url, query.strip(), target)
+    # A replay file is a model of its own (its canned replies), so its path is part of the key.
+    key = (conn.provider, conn.model, conn.base_url, conn.replay_path, query.strip(), target)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)

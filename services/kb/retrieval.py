@@ -191,6 +191,22 @@ def _dense_hits(store: KBStore, kb_name: str, emb: Embedder, wording: str, pool:
     return store.dense_query(kb_name, emb.embed_query(wording), pool, files=scope, records=records)
 
 
+def _translation(index: _KeywordIndex, query: str, conn) -> str | None:
+    if conn is None or text_language(query) == index.language:
+        return None
+    other = translated(conn, query, index.language)
+    return other if other and content_words(other) else None
+
+
+def translation_for(kb_name: str, query: str, conn, store: KBStore | None = None) -> str | None:
+    """The wording a search of kb_name for query also used (None when the languages match); no new model call
+    once that search has run, since translations are remembered."""
+    if not content_words(query):
+        return None
+    store = store or KBStore()
+    return _translation(keyword_index(store, kb_name), query, conn)
+
+
 def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn=None,
              store: KBStore | None = None, embedder: Embedder | None = None, pool: int = 30,
              route_by_name: bool = True, expand_terms: bool = True, dense_weight: float = 1.0,
@@ -221,12 +237,11 @@ def retrieve(kb_name: str, query: str, k: int = 5, *, mode: str = "hybrid", conn
     translate = translate and conn is not None
     index = keyword_index(store, kb_name, records) if mode != "dense" or translate else None
     queries = [query]
-    if translate and text_language(query) != index.language:
-        other = translated(conn, query, index.language)
-        if other and content_words(other):
-            queries.append(other)
-            if route_by_name and scope is None:
-                scope = files_named(content_words(other), names)
+    other = _translation(index, query, conn) if translate else None
+    if other:
+        queries.append(other)
+        if route_by_name and scope is None:
+            scope = files_named(content_words(other), names)
     # The dense half (embedding the question, then Chroma's search) runs in a worker thread while the keyword half
     # runs here: both spend most of their time outside Python's lock, and the two cores both work.
     # Each task runs in a copy of this context, so a Stop (services.llm.cancellable) reaches a provider's embedding.
