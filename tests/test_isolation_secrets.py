@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
 from tests.browser import ARTIFACTS, ROOT, browser_page, running_app  # noqa: F401 - fixtures
 
 ENV_KEY = "sk-ENVSECRET-7f3a9c2e1b4d5a6f"
@@ -284,6 +286,12 @@ def test_keys_never_appear_in_page_log_exports_or_data(secret_app, browser_page,
     assert not (secret_app["tmp"] / "secrets.toml").exists()  # nothing saved to disk unless asked
 
 
+def _settled(page) -> None:
+    """Wait until the app's run is over: no running indicator and no stale (greyed) elements."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                           " && !document.querySelector('[data-stale=\"true\"]')")
+
+
 def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_page, shot_on_failure):
     """Browser A types a key, loads a table and makes a private and a shared base; browser B sees only the shared one."""
     page_a = browser_page
@@ -310,15 +318,21 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
     for name, shared in (("私有库甲", False), ("公共库乙", True)):
         form = page_a.get_by_test_id("stForm").first
         details = page_a.get_by_test_id("stExpander").filter(has_text="新建知识库").locator("details").first
-        # After the first base the page redraws on its files view with the form folded: look again after each
-        # click instead of trusting one look.
+        # After the first base the page redraws on its files view with the form folded, and a late rerun can fold
+        # it again after it was seen open: wait for each run to end, open the form, and try the field again until
+        # typing into it works.
         for _ in range(15):
-            if form.get_by_label("名称").is_visible() and details.get_attribute("open") is not None:
-                break
+            _settled(page_a)
             if details.get_attribute("open") is None:
                 details.locator("summary").click()
-            page_a.wait_for_timeout(1000)
-        form.get_by_label("名称").fill(name)
+                _settled(page_a)
+            try:
+                form.get_by_label("名称").fill(name, timeout=3000)
+                break
+            except PlaywrightTimeoutError:
+                page_a.wait_for_timeout(1000)
+        else:
+            pytest.fail("the new-base form never took the name")
         if shared:
             form.get_by_text("共享给本应用的所有用户").click()
         form.get_by_role("button", name="创建").click()
