@@ -64,3 +64,9 @@ def browser_page():
             yield page
         finally:
             browser.close()
+
+
+def settle(page) -> None:
+    """Wait until the app has finished its run: no running indicator and no stale (greyed) elements left."""
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                           " && !document.querySelector('[data-stale=\"true\"]')")

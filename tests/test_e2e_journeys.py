@@ -29,7 +29,7 @@ from services.kb import messages as _kb_texts  # noqa: F401
 from services.minutes import messages as _minutes_texts  # noqa: F401
 from services.chatbi import messages as _bi_texts  # noqa: F401
 from services import settings as _settings_texts  # noqa: F401
-from tests.browser import ARTIFACTS, browser_page, running_app  # noqa: F401 - fixtures
+from tests.browser import ARTIFACTS, browser_page, running_app, settle  # noqa: F401 - fixtures
 from tests.stubs import openai_stub
 from tests.test_contract_page import LEASE as SHORT_LEASE
 from tests.test_financials_pdfs import cn_report
@@ -114,12 +114,6 @@ def upload(scope, path: Path) -> None:
     uploader.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
     files.nth(before).wait_for()
     settle(scope.page)   # the rerun the upload starts is over before the next click
-
-
-def settle(page) -> None:
-    """Wait until the app has finished its run: no running indicator and no stale (greyed) elements left."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                           " && !document.querySelector('[data-stale=\"true\"]')")
 
 
 def download(page, label: str, folder: Path) -> Path:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-from tests.browser import ARTIFACTS, ROOT, browser_page, running_app  # noqa: F401 - fixtures
+from tests.browser import ARTIFACTS, ROOT, browser_page, running_app, settle  # noqa: F401 - fixtures
 
 ENV_KEY = "sk-ENVSECRET-7f3a9c2e1b4d5a6f"
 TYPED_KEY = "sk-TYPEDSECRET-9e8d7c6b5a4f3e2d"
@@ -286,12 +286,6 @@ def test_keys_never_appear_in_page_log_exports_or_data(secret_app, browser_page,
     assert not (secret_app["tmp"] / "secrets.toml").exists()  # nothing saved to disk unless asked
 
 
-def _settled(page) -> None:
-    """Wait until the app's run is over: no running indicator and no stale (greyed) elements."""
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-                           " && !document.querySelector('[data-stale=\"true\"]')")
-
-
 def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_page, shot_on_failure):
     """Browser A types a key, loads a table and makes a private and a shared base; browser B sees only the shared one."""
     page_a = browser_page
@@ -322,10 +316,10 @@ def test_another_session_sees_no_key_table_or_private_base(secret_app, browser_p
         # it again after it was seen open: wait for each run to end, open the form, and try the field again until
         # typing into it works.
         for _ in range(15):
-            _settled(page_a)
+            settle(page_a)
             if details.get_attribute("open") is None:
                 details.locator("summary").click()
-                _settled(page_a)
+                settle(page_a)
             try:
                 form.get_by_label("名称").fill(name, timeout=3000)
                 break
